@@ -1,0 +1,10 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/__tests__"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
+  // Synth, s3rver and PGlite tests are I/O-heavy; two workers match the machines this runs on.
+  maxWorkers: 2,
+  testTimeout: 60000,
+};
