@@ -1,0 +1,119 @@
+import { Construct } from "constructs";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { Grant } from "./access";
+import { BLOCK_ALL_PUBLIC_ACCESS, tlsOnlyBucketStatement } from "./secure-defaults";
+
+export interface ExportsBucketProps {
+  /** Physical names start with it; the bucket gets a unique suffix from Terraform (bucket names are global). */
+  readonly prefix: string;
+  /** Objects under `exports/` expire after this many days. */
+  readonly expireAfterDays: number;
+  /** Keep overwritten exports as noncurrent versions for `noncurrentDays`. */
+  readonly versioned: boolean;
+  readonly noncurrentDays: number;
+}
+
+/** The key prefix every export lands under (handlers/shared/export-file.ts, EXPORTS_PREFIX). */
+export const EXPORTS_KEY_PREFIX = "exports/";
+
+/**
+ * Our own copy of every export file: private, encrypted, TLS-only, expiring. Loads read from here, so they can be
+ * replayed after ControlShift's 6-hour URL expiry. Object-created events go to EventBridge (the loaders' rules).
+ */
+export class ExportsBucket extends Construct {
+  readonly bucket: S3Bucket;
+
+  constructor(scope: Construct, id: string, props: ExportsBucketProps) {
+    super(scope, id);
+
+    this.bucket = new S3Bucket(this, "bucket", { bucketPrefix: `${props.prefix}-exports-` });
+    const bucket = this.bucket.id;
+
+    new S3BucketPublicAccessBlock(this, "public-access-block", { bucket, ...BLOCK_ALL_PUBLIC_ACCESS });
+    // No ACLs at all: the bucket owner owns every object.
+    new S3BucketOwnershipControls(this, "ownership", { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } });
+    new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
+      bucket,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+    });
+    new S3BucketVersioningA(this, "versioning", {
+      bucket,
+      versioningConfiguration: { status: props.versioned ? "Enabled" : "Suspended" },
+    });
+    new S3BucketLifecycleConfiguration(this, "lifecycle", {
+      bucket,
+      rule: [
+        {
+          id: "expire-exports",
+          status: "Enabled",
+          filter: [{ prefix: EXPORTS_KEY_PREFIX }],
+          expiration: [{ days: props.expireAfterDays }],
+          noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentDays }],
+        },
+        {
+          // A download that died mid-stream leaves parts behind only if its abort also failed; clean them anyway.
+          id: "abort-incomplete-uploads",
+          status: "Enabled",
+          filter: [{ prefix: "" }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
+        },
+      ],
+    });
+
+    const tlsOnly = tlsOnlyBucketStatement(this.bucket.arn);
+    const policy = new DataAwsIamPolicyDocument(this, "policy-document", {
+      statement: [
+        {
+          sid: tlsOnly.sid,
+          effect: tlsOnly.effect,
+          actions: [...tlsOnly.actions],
+          resources: [...tlsOnly.resources],
+          principals: [{ type: "*", identifiers: ["*"] }],
+          condition: tlsOnly.conditions?.map((c) => ({ ...c, values: [...c.values] })),
+        },
+      ],
+    });
+    new S3BucketPolicy(this, "policy", { bucket, policy: policy.json });
+
+    // The loaders' EventBridge rules match these events (DESIGN: S3 ObjectCreated -> EventBridge rule per table x kind).
+    new S3BucketNotification(this, "eventbridge", { bucket, eventbridge: true });
+  }
+
+  /** Write (and overwrite) export objects, and abort a failed multipart upload. Sets EXPORTS_BUCKET. */
+  grantWriteExports(): Grant {
+    return {
+      environment: { EXPORTS_BUCKET: this.bucket.bucket },
+      statements: [
+        {
+          sid: "WriteExports",
+          actions: ["s3:PutObject", "s3:AbortMultipartUpload"],
+          resources: [`${this.bucket.arn}/${EXPORTS_KEY_PREFIX}*`],
+        },
+      ],
+    };
+  }
+
+  /** Read the exports under one key prefix (a table's), and list them. Sets EXPORTS_BUCKET. */
+  grantReadExports(keyPrefix: string = EXPORTS_KEY_PREFIX): Grant {
+    return {
+      environment: { EXPORTS_BUCKET: this.bucket.bucket },
+      statements: [
+        { sid: "ReadExports", actions: ["s3:GetObject"], resources: [`${this.bucket.arn}/${keyPrefix}*`] },
+        {
+          sid: "ListExports",
+          actions: ["s3:ListBucket"],
+          resources: [this.bucket.arn],
+          conditions: [{ test: "StringLike", variable: "s3:prefix", values: [`${keyPrefix}*`] }],
+        },
+      ],
+    };
+  }
+}

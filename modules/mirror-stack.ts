@@ -1,0 +1,135 @@
+import { Construct } from "constructs";
+import { TerraformOutput, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { setting } from "./access";
+import { configureBackend } from "./backend";
+import { MirrorConfig } from "./config";
+import { ExportsBucket } from "./exports-bucket";
+import { DEFAULT_BUNDLE_DIR, HandlerBundles } from "./handler-bundles";
+import { MirrorFunction } from "./mirror-function";
+import { QueueWithDlq, addQueueConsumer } from "./queue-with-dlq";
+import { SigningSecret } from "./signing-secret";
+import { WebhookApi } from "./webhook-api";
+
+export interface MirrorStackProps {
+  /** A resolved, validated config (modules/config.ts, resolveConfig). */
+  readonly config: MirrorConfig;
+  /** Where the handler zips are. @default ".build/handlers" */
+  readonly bundleDir?: string;
+  /**
+   * Configure the provider so `terraform plan` runs without AWS credentials or network (CI, reviews):
+   * skips the credential check, the account-id lookup and the metadata API. Never for an apply.
+   * @default false
+   */
+  readonly offlinePlan?: boolean;
+}
+
+/** AWS advises an SQS visibility timeout of at least six times the consuming function's timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/** Everything one deployment needs: webhook endpoint, download queue, exports bucket and the functions. */
+export class MirrorStack extends TerraformStack {
+  readonly exportsBucket: ExportsBucket;
+  readonly signingSecret: SigningSecret;
+  readonly downloads: QueueWithDlq;
+  readonly receiver: MirrorFunction;
+  readonly downloader: MirrorFunction;
+  readonly webhookApi: WebhookApi;
+
+  constructor(scope: Construct, id: string, props: MirrorStackProps) {
+    super(scope, id);
+    const { config } = props;
+    const p = config.prefix;
+
+    configureBackend(this, p, config.region, config.backend);
+    new AwsProvider(this, "aws", {
+      region: config.region,
+      defaultTags: [{ tags: { ...config.tags, "controlshift-mirror:prefix": p } }],
+      ...(props.offlinePlan
+        ? { skipCredentialsValidation: true, skipRequestingAccountId: true, skipMetadataApiCheck: "true" }
+        : {}),
+    });
+
+    const bundles = new HandlerBundles(this, "bundles", { directory: props.bundleDir ?? DEFAULT_BUNDLE_DIR });
+
+    this.exportsBucket = new ExportsBucket(this, "exports", {
+      prefix: p,
+      expireAfterDays: config.exports.expireAfterDays,
+      versioned: config.exports.versioned,
+      noncurrentDays: config.exports.noncurrentDays,
+    });
+    this.signingSecret = new SigningSecret(this, "signing-secret", {
+      prefix: p,
+      recoveryWindowDays: config.secretRecoveryDays,
+    });
+    this.downloads = new QueueWithDlq(this, "downloads", {
+      queueName: `${p}-downloads`,
+      visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_FACTOR * config.downloader.timeoutSeconds,
+      maxReceiveCount: config.downloader.maxReceiveCount,
+    });
+
+    const controlshiftBuckets = setting("CONTROLSHIFT_BUCKETS", config.controlshift.exportBuckets.join(","));
+    this.receiver = new MirrorFunction(this, "receiver", {
+      functionName: `${p}-receiver`,
+      description: "Verifies ControlShift webhooks and queues bulk-data exports for download",
+      bundle: bundles.get("receiver"),
+      memoryMiB: config.receiver.memoryMiB,
+      timeoutSeconds: config.receiver.timeoutSeconds,
+      logRetentionDays: config.logRetentionDays,
+      grants: [
+        this.signingSecret.grantRead(),
+        this.downloads.grantSend("DOWNLOAD_QUEUE_URL"),
+        setting("TABLES", config.tables.join(",")),
+        controlshiftBuckets,
+        setting("MAX_BODY_BYTES", config.receiver.maxBodyBytes),
+        setting("SECRET_CACHE_SECONDS", config.receiver.secretCacheSeconds),
+      ],
+    });
+
+    this.downloader = new MirrorFunction(this, "downloader", {
+      functionName: `${p}-downloader`,
+      description: "Streams ControlShift export files into the exports bucket",
+      bundle: bundles.get("downloader"),
+      memoryMiB: config.downloader.memoryMiB,
+      timeoutSeconds: config.downloader.timeoutSeconds,
+      logRetentionDays: config.logRetentionDays,
+      grants: [
+        this.exportsBucket.grantWriteExports(),
+        this.downloads.grantConsume(),
+        this.downloads.grantSendToDeadLetter("DEAD_LETTER_QUEUE_URL"),
+        controlshiftBuckets,
+        setting("PART_SIZE_MIB", config.downloader.partSizeMiB),
+        setting("UPLOAD_QUEUE_SIZE", config.downloader.uploadQueueSize),
+      ],
+    });
+    addQueueConsumer(this, "downloader-source", this.downloads, this.downloader, {
+      batchSize: 1,
+      maxConcurrency: config.downloader.maxConcurrency,
+    });
+
+    this.webhookApi = new WebhookApi(this, "webhook", {
+      prefix: p,
+      receiver: this.receiver,
+      logRetentionDays: config.logRetentionDays,
+      throttleRatePerSecond: config.receiver.throttleRatePerSecond,
+      throttleBurst: config.receiver.throttleBurst,
+    });
+
+    new TerraformOutput(this, "webhook_url", {
+      value: this.webhookApi.webhookUrl,
+      description: "Paste into ControlShift: Settings > Integrations > Webhooks > New webhook",
+    });
+    new TerraformOutput(this, "signing_secret_name", {
+      value: this.signingSecret.secret.name,
+      description: "Put ControlShift's webhook signing secret here: aws secretsmanager put-secret-value --secret-id <name> --secret-string '<secret>'",
+    });
+    new TerraformOutput(this, "exports_bucket", {
+      value: this.exportsBucket.bucket.bucket,
+      description: "Where export files land: exports/{full|incremental}/<table>/<YYYYMMDD>/<file>",
+    });
+    new TerraformOutput(this, "download_dead_letter_queue_url", {
+      value: this.downloads.deadLetterQueue.url,
+      description: "Jobs whose download failed for good (expired URL, refused redirect) wait here",
+    });
+  }
+}
