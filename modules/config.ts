@@ -323,7 +323,7 @@ export function validateConfig(config: MirrorConfig): string[] {
   }
 
   for (const [k, v] of Object.entries(config.tags)) {
-    if (!TAG_KEY_PATTERN.test(k) || k.startsWith("aws:")) c.add(`tags key ${show(k)}`, k, "must be 1 to 128 tag characters, not starting with aws:");
+    if (!TAG_KEY_PATTERN.test(k) || k.startsWith("aws:")) c.add("tags (a key)", k, "must be 1 to 128 tag characters, not starting with aws:");
     if (typeof v !== "string" || v.length > 256) c.add(`tags.${k}`, v, "must be a string of at most 256 characters");
   }
 

@@ -1,0 +1,167 @@
+/**
+ * Invariants that hold over any synthesized MirrorStack, whatever the config. Each returns the list of
+ * violations (empty when the invariant holds), so a failing test names every offender at once.
+ * Shared by the intake, warehouse and loader tests.
+ */
+import { Json, dataOf, refTarget, resourcesOf, walkStrings } from "./helpers/synth";
+
+const policyDocs = (tf: Json) => dataOf(tf, "aws_iam_policy_document");
+
+/**
+ * Data API actions that act only on the caller's own statements, and that IAM does not scope by resource:
+ * the only actions allowed on `*`. (Redshift Data API docs, "Authorizing access to the Amazon Redshift Data API".)
+ */
+export const STATEMENT_OWNER_SCOPED_ACTIONS = new Set([
+  "redshift-data:DescribeStatement",
+  "redshift-data:GetStatementResult",
+  "redshift-data:CancelStatement",
+  "redshift-data:ListStatements",
+]);
+
+/** No Allow statement names a wildcard action, and `*` resources only for statement-owner-scoped actions. */
+export function wildcardViolations(tf: Json): string[] {
+  const out: string[] = [];
+  for (const [name, doc] of policyDocs(tf)) {
+    for (const st of doc.statement ?? []) {
+      if ((st.effect ?? "Allow") !== "Allow") continue;
+      for (const a of st.actions ?? []) if (a.includes("*")) out.push(`${name}: action ${a}`);
+      if (st.not_actions) out.push(`${name}: not_actions in an Allow`);
+      if ((st.resources ?? []).includes("*") && !(st.actions ?? []).every((a: string) => STATEMENT_OWNER_SCOPED_ACTIONS.has(a))) {
+        out.push(`${name}: resource * for ${st.actions.join(", ")}`);
+      }
+    }
+  }
+  for (const [name, pol] of resourcesOf(tf, "aws_iam_role_policy")) {
+    if (!String(pol.policy).startsWith("${data.aws_iam_policy_document.")) out.push(`${name}: inline policy is not a typed policy document`);
+  }
+  if (resourcesOf(tf, "aws_iam_role_policy_attachment").length > 0) out.push("managed policy attachments exist");
+  return out;
+}
+
+/** Every bucket has a public access block with all four switches, encryption, and a TLS-only policy. */
+export function bucketViolations(tf: Json): string[] {
+  const out: string[] = [];
+  const forBucket = (type: string, bucket: string) =>
+    resourcesOf(tf, type).filter(([, r]) => refTarget(r.bucket) === `aws_s3_bucket.${bucket}`);
+  for (const [name] of resourcesOf(tf, "aws_s3_bucket")) {
+    const pab = forBucket("aws_s3_bucket_public_access_block", name);
+    if (pab.length !== 1 || !["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"].every((k) => pab[0][1][k] === true)) {
+      out.push(`${name}: public access not fully blocked`);
+    }
+    const sse = forBucket("aws_s3_bucket_server_side_encryption_configuration", name);
+    if (sse.length !== 1 || !sse[0][1].rule?.[0]?.apply_server_side_encryption_by_default?.sse_algorithm) out.push(`${name}: not encrypted`);
+    const pol = forBucket("aws_s3_bucket_policy", name);
+    const doc = pol.length === 1 ? tf.data?.aws_iam_policy_document?.[refTarget(pol[0][1].policy).split(".")[1]] : undefined;
+    const tls = doc?.statement?.some(
+      (s: Json) =>
+        s.effect === "Deny" &&
+        s.actions?.includes("s3:*") &&
+        s.condition?.some((c: Json) => c.variable === "aws:SecureTransport" && c.values?.includes("false")),
+    );
+    if (!tls) out.push(`${name}: no TLS-only policy`);
+  }
+  return out;
+}
+
+/** Every function logs to its own log group, which has a retention, and the function's role may write only there. */
+export function functionLogViolations(tf: Json): string[] {
+  const out: string[] = [];
+  const groups = Object.fromEntries(resourcesOf(tf, "aws_cloudwatch_log_group"));
+  for (const [name, fn] of resourcesOf(tf, "aws_lambda_function")) {
+    const groupRef = fn.logging_config?.log_group;
+    if (!groupRef) {
+      out.push(`${name}: no logging_config.log_group`);
+      continue;
+    }
+    const group = groups[refTarget(groupRef).split(".")[1]];
+    if (!group) out.push(`${name}: log group ${groupRef} is not in the stack`);
+    else if (!(group.retention_in_days > 0)) out.push(`${name}: log group without retention`);
+  }
+  for (const [name, group] of Object.entries(groups)) {
+    if (!(group.retention_in_days > 0)) out.push(`${name}: log group without retention`);
+  }
+  return out;
+}
+
+/** Every physical name starts with the prefix. */
+export function nameViolations(tf: Json, prefix: string): string[] {
+  const named: [string, string][] = [
+    ["aws_lambda_function", "function_name"],
+    ["aws_iam_role", "name"],
+    ["aws_sqs_queue", "name"],
+    ["aws_s3_bucket", "bucket_prefix"],
+    ["aws_secretsmanager_secret", "name"],
+    ["aws_apigatewayv2_api", "name"],
+    ["aws_sns_topic", "name"],
+    ["aws_cloudwatch_metric_alarm", "alarm_name"],
+    ["aws_cloudwatch_event_rule", "name"],
+    ["aws_redshift_cluster", "cluster_identifier"],
+    ["aws_redshift_subnet_group", "name"],
+    ["aws_redshift_parameter_group", "name"],
+    ["aws_redshiftserverless_namespace", "namespace_name"],
+    ["aws_redshiftserverless_workgroup", "workgroup_name"],
+    ["aws_security_group", "name"],
+  ];
+  const out: string[] = [];
+  for (const [type, attr] of named) {
+    for (const [name, r] of resourcesOf(tf, type)) {
+      const value = r[attr] ?? r.tags?.Name;
+      if (typeof value !== "string" || !value.startsWith(prefix)) out.push(`${type}.${name}: ${attr} ${JSON.stringify(value)}`);
+    }
+  }
+  for (const [name, r] of resourcesOf(tf, "aws_cloudwatch_log_group")) {
+    if (!String(r.name).includes(`/${prefix}-`)) out.push(`aws_cloudwatch_log_group.${name}: ${r.name}`);
+  }
+  return out;
+}
+
+/** What a plan cannot see but an apply needs: the API may invoke the receiver, every event source may consume. */
+export function wiringViolations(tf: Json): string[] {
+  const out: string[] = [];
+  const fns = Object.fromEntries(resourcesOf(tf, "aws_lambda_function"));
+  // Each API integration's function has a permission for API Gateway.
+  for (const [name, integ] of resourcesOf(tf, "aws_apigatewayv2_integration")) {
+    const fn = refTarget(integ.integration_uri);
+    const ok = resourcesOf(tf, "aws_lambda_permission").some(
+      ([, p]) => p.principal === "apigateway.amazonaws.com" && refTarget(p.function_name) === fn && p.action === "lambda:InvokeFunction",
+    );
+    if (!ok) out.push(`${name}: no lambda permission for API Gateway on ${fn}`);
+  }
+  // Each SQS event source mapping's function role may receive, delete and read attributes on that queue.
+  for (const [name, esm] of resourcesOf(tf, "aws_lambda_event_source_mapping")) {
+    const fnName = refTarget(esm.function_name).split(".")[1];
+    const fn = fns[fnName];
+    const queueArn = esm.event_source_arn;
+    const roleName = refTarget(fn.role).split(".")[1];
+    const pols = resourcesOf(tf, "aws_iam_role_policy").filter(([, p]) => refTarget(p.role).split(".")[1] === roleName);
+    const statements = pols.flatMap(([, p]) => tf.data.aws_iam_policy_document[refTarget(p.policy).split(".")[1]].statement);
+    for (const action of ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]) {
+      if (!statements.some((s: Json) => s.actions.includes(action) && s.resources.includes(queueArn))) {
+        out.push(`${name}: role of ${fnName} lacks ${action} on ${queueArn}`);
+      }
+    }
+    if (!(esm.function_response_types ?? []).includes("ReportBatchItemFailures")) out.push(`${name}: no ReportBatchItemFailures`);
+  }
+  return out;
+}
+
+/** No attribute anywhere carries a password or secret value. */
+export function secretValueViolations(tf: Json): string[] {
+  const out: string[] = [];
+  const forbidden = /(^|\.)(master_password|admin_user_password|secret_string|secret_binary|password)$/;
+  for (const [at] of walkStrings(tf)) if (forbidden.test(at)) out.push(at);
+  if (resourcesOf(tf, "aws_secretsmanager_secret_version").length > 0) out.push("a secret version (value) is in the config");
+  if (tf.variable) out.push(`Terraform variables exist: ${Object.keys(tf.variable).join(", ")}`);
+  return out;
+}
+
+export function allViolations(tf: Json, prefix: string): string[] {
+  return [
+    ...wildcardViolations(tf),
+    ...bucketViolations(tf),
+    ...functionLogViolations(tf),
+    ...nameViolations(tf, prefix),
+    ...wiringViolations(tf),
+    ...secretValueViolations(tf),
+  ];
+}
