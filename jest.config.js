@@ -7,4 +7,5 @@ module.exports = {
   // Synth, s3rver and PGlite tests are I/O-heavy; two workers match the machines this runs on.
   maxWorkers: 2,
   testTimeout: 60000,
+  reporters: ["default", "<rootDir>/scripts/summary-reporter.js"],
 };
