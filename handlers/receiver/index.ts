@@ -1,0 +1,91 @@
+/**
+ * Webhook receiver Lambda: API Gateway HTTP API (payload format 2.0) `POST /webhook` -> this handler.
+ *
+ * Verifies ControlShift's signature, checks the payload and queues one download job per bulk-data export on SQS; it
+ * never downloads. The logic is in `receive.ts`; this file only reads the environment, builds the clients and maps
+ * API Gateway's event to the core's request.
+ *
+ * Environment (read once, at cold start; a missing or bad variable fails the init with a message naming it):
+ * - `SIGNING_SECRET_ARN`: ARN of the Secrets Manager secret whose AWSCURRENT SecretString is ControlShift's webhook
+ *   signing secret, as a raw string (surrounding whitespace ignored). Until the operator fills it, every webhook gets 401.
+ * - `DOWNLOAD_QUEUE_URL`: https URL of the SQS queue the download jobs go to.
+ * - `TABLES`: comma-separated ControlShift table names to mirror (`petitions,signatures`); others are ignored.
+ * - `CONTROLSHIFT_BUCKETS`: comma-separated bucket names whose presigned URLs may be downloaded
+ *   (`agra-data-exports-production,agra-data-exports-production-eu-central-1`).
+ * - `SECRET_CACHE_SECONDS` (optional, default 300): how long the secret is cached; 0 reads it on every request.
+ * - `MAX_BODY_BYTES` (optional, default 65536): larger bodies are answered 413.
+ * - `POWERTOOLS_SERVICE_NAME` (default "webhook-receiver"): service name in logs and metrics.
+ * - `POWERTOOLS_METRICS_NAMESPACE` (default "ControlShiftMirror"): CloudWatch namespace of the metrics.
+ *
+ * Metrics (count 1 per request): WebhookAccepted, WebhookIgnored (dimension `reason`: event-type | unconfigured-table),
+ * WebhookUnauthorized, WebhookRejected (400 and 413), WebhookQueueFailed, WebhookSecretUnavailable.
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { SqsDownloadQueue, secretsManagerSigningSecret } from "./aws-adapters";
+import { readReceiverEnvironment } from "./config";
+import type { WebhookOutcome } from "./ports";
+import { type ReceiverSettings, receiveWebhook } from "./receive";
+import { CachedSigningSecret } from "./signing-secret-cache";
+
+const environment = readReceiverEnvironment(process.env);
+
+const logger = new Logger({ serviceName: environment.serviceName });
+const metrics = new Metrics({ namespace: environment.metricsNamespace, serviceName: environment.serviceName });
+
+const clock = () => new Date();
+const settings: ReceiverSettings = {
+  tables: new Set(environment.tables),
+  buckets: environment.controlshiftBuckets,
+  maxBodyBytes: environment.maxBodyBytes,
+};
+const secret = new CachedSigningSecret(
+  secretsManagerSigningSecret(new SecretsManagerClient({}), environment.signingSecretArn),
+  clock,
+  environment.secretCacheSeconds * 1000,
+);
+const queue = new SqsDownloadQueue(new SQSClient({}), environment.downloadQueueUrl);
+
+export async function handler(
+  event: APIGatewayProxyEventV2,
+  context?: Context,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  if (context !== undefined) logger.addContext(context);
+  const request = {
+    requestId: event.requestContext?.requestId,
+    sourceIp: event.requestContext?.http?.sourceIp,
+  };
+  const report = (outcome: WebhookOutcome) => {
+    logger[outcome.level](outcome.message, {
+      request,
+      statusCode: outcome.statusCode,
+      metric: outcome.metric,
+      ...outcome.details,
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+    });
+    if (outcome.dimensions !== undefined) {
+      const single = metrics.singleMetric();
+      for (const [name, value] of Object.entries(outcome.dimensions)) single.addDimension(name, value);
+      single.addMetric(outcome.metric, MetricUnit.Count, 1);
+    } else {
+      metrics.addMetric(outcome.metric, MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+    }
+  };
+  try {
+    const response = await receiveWebhook(
+      { headers: event.headers ?? {}, body: event.body, isBase64Encoded: event.isBase64Encoded === true },
+      settings,
+      { secret, queue, clock, report },
+    );
+    return { statusCode: response.statusCode, headers: { ...response.headers }, body: response.body };
+  } catch (err) {
+    // A bug, not an expected outcome: log it with the request, then let Lambda count the error and API Gateway answer
+    // 500, which ControlShift retries.
+    logger.error("webhook receiver failed unexpectedly", { request, error: err as Error });
+    throw err;
+  }
+}
