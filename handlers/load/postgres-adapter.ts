@@ -1,0 +1,175 @@
+/**
+ * The PostgreSQL warehouse adapter: runs a LoadPlan on a real PostgreSQL, COPY fed from the object store.
+ *
+ * Two drivers behind `PostgresDriver`:
+ * - a server by connection URL (`pg-server-driver.ts`: `pg` + `pg-copy-streams`, COPY FROM STDIN truly streamed,
+ *   bounded memory whatever the file's size);
+ * - PGlite in-process (`pglite-driver.ts`: the local and test path; its COPY reads a Blob, so the file is
+ *   materialised in memory, decompressed; always on an on-disk data directory).
+ *
+ * A load runs `prepare` (idempotent DDL, once per adapter and schema pair), then BEGIN, the transaction's statements,
+ * COMMIT. On any failure: ROLLBACK, a `load_failures` row per file outside the transaction, and LoadFailedError with
+ * the cause. The mirror and the ledger are then exactly as before.
+ */
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { PassThrough } from "node:stream";
+import { truncateUtf8 } from "../../schemas/metadata";
+import { bunzip2 } from "./bzip2";
+import { LoadFailedError, messageOf } from "./errors";
+import type { ObjectOpener } from "./header";
+import type { LoadOutcome, LoadPlan } from "./plan";
+import {
+  renderPostgresFailure,
+  renderPostgresPrepare,
+  renderPostgresTransaction,
+  type PostgresStatement,
+} from "./render-postgres";
+import type { FileLoadResult, LoadResult, Warehouse } from "./warehouse";
+
+/** One connection, held by one caller at a time. */
+export interface PostgresSession {
+  query(sql: string, values?: readonly unknown[]): Promise<readonly Record<string, unknown>[]>;
+  /**
+   * Runs `COPY <target> FROM STDIN WITH <options>` with `data` as its input (a driver may use another source
+   * clause: PGlite reads `'/dev/blob'`). Returns the rows copied. Rejects when the data stream fails.
+   */
+  copyFrom(target: string, options: string, data: Readable): Promise<number>;
+}
+
+export interface PostgresDriver {
+  /** Runs `work` on one session that nobody else uses meanwhile. */
+  withSession<T>(work: (session: PostgresSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface PostgresWarehouseOptions {
+  readonly driver: PostgresDriver;
+  /** The object store: opens an export by key (S3 GetObject, a local folder, a test's in-memory map). */
+  readonly openObject: ObjectOpener;
+}
+
+/** The object's bytes as CSV text: decompressed on the fly when it is bzip2. */
+async function openCsv(openObject: ObjectOpener, statement: Extract<PostgresStatement, { kind: "copy" }>): Promise<Readable> {
+  const body = await openObject(statement.objectKey);
+  if (statement.compression !== "bzip2") return body;
+  const out = new PassThrough();
+  // The pipeline's failure reaches the COPY through `out`; the COPY's failure destroys `out`, which ends this pipeline.
+  pipeline(body, bunzip2(), out).catch((err: Error) => out.destroy(err));
+  return out;
+}
+
+export class PostgresWarehouse implements Warehouse {
+  private readonly driver: PostgresDriver;
+  private readonly openObject: ObjectOpener;
+  /** Prepare statements already run by this adapter: metadata DDL does not need to run for every load. */
+  private readonly prepared = new Set<string>();
+
+  constructor(options: PostgresWarehouseOptions) {
+    this.driver = options.driver;
+    this.openObject = options.openObject;
+  }
+
+  async tableColumns(schema: string, table: string): Promise<readonly string[] | undefined> {
+    return this.driver.withSession(async (session) => {
+      const exists = await session.query(
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2",
+        [schema, table],
+      );
+      if (exists.length === 0) return undefined;
+      const rows = await session.query(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 " +
+          "ORDER BY ordinal_position",
+        [schema, table],
+      );
+      return rows.map((r) => String(r.column_name));
+    });
+  }
+
+  async run(plan: LoadPlan): Promise<LoadResult> {
+    const prepare = renderPostgresPrepare(plan);
+    const statements = renderPostgresTransaction(plan);
+    const keys = plan.files.map((f) => f.objectKey);
+    return this.driver.withSession(async (session) => {
+      let current: string | undefined;
+      let inTransaction = false;
+      const files: FileLoadResult[] = [];
+      try {
+        for (const sql of prepare) {
+          if (this.prepared.has(sql)) continue;
+          current = sql;
+          await session.query(sql);
+          this.prepared.add(sql);
+        }
+        current = "BEGIN";
+        await session.query("BEGIN");
+        inTransaction = true;
+        for (const statement of statements) {
+          current = statement.sql;
+          if (statement.kind === "copy") {
+            const data = await openCsv(this.openObject, statement);
+            try {
+              await session.copyFrom(statement.target, statement.options, data);
+            } finally {
+              data.destroy();
+            }
+            continue;
+          }
+          const rows = await session.query(statement.sql);
+          if (statement.op === "record-load") {
+            for (const r of rows) {
+              files.push({
+                objectKey: String(r.object_key),
+                outcome: String(r.outcome) as LoadOutcome,
+                rowsLoaded: Number(r.rows_loaded),
+              });
+            }
+          }
+        }
+        current = "COMMIT";
+        await session.query("COMMIT");
+        inTransaction = false;
+      } catch (err) {
+        if (inTransaction) {
+          try {
+            await session.query("ROLLBACK");
+          } catch {
+            // The session is broken (connection lost): the server rolls back an abandoned transaction itself.
+          }
+        }
+        const recordFailureError = await this.recordFailure(session, plan, prepare, err);
+        throw new LoadFailedError(plan.table.name, keys, err, { statement: current, recordFailureError });
+      }
+      return {
+        loadId: plan.loadId,
+        schema: plan.table.schema,
+        table: plan.table.name,
+        kind: plan.kind,
+        files,
+        addedColumns: plan.addedColumns,
+        createdTable: plan.createsTable,
+      };
+    });
+  }
+
+  /** Writes the failure outside the rolled-back transaction. Returns the error if even that fails, never throws. */
+  private async recordFailure(
+    session: PostgresSession,
+    plan: LoadPlan,
+    prepare: readonly string[],
+    err: unknown,
+  ): Promise<unknown> {
+    try {
+      // The metadata may not exist yet if the failure came before or during prepare.
+      for (const sql of prepare) {
+        if (!this.prepared.has(sql)) await session.query(sql);
+      }
+      const message = truncateUtf8(messageOf(err).replace(/\0/g, ""));
+      const failure = renderPostgresFailure(plan, message);
+      await session.query(failure.sql, failure.values);
+      return undefined;
+    } catch (recordErr) {
+      return recordErr;
+    }
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * Renders a LoadPlan for PostgreSQL (the PostgreSQL adapter: tests, local runs, Postgres reporting databases).
+ *
+ * Differences from Redshift's SQL (plan.ts documents Redshift's for every step):
+ * - types through `toPostgresType` (VARCHAR(MAX) and GEOGRAPHY are TEXT);
+ * - COPY reads `FROM STDIN` in CSV format with a header line; PostgreSQL's CSV defaults already give ControlShift's
+ *   semantics: an unquoted empty field is NULL, a quoted empty string (`""`) is an empty string;
+ * - the staging table is `ON COMMIT DROP`, and is ANALYZEd after the COPY so the merge's anti-join is planned on real
+ *   row counts (a fresh temporary table has no statistics);
+ * - `LOCK TABLE ... IN SHARE ROW EXCLUSIVE MODE`: conflicts with itself and with writers, lets readers read;
+ * - `ADD COLUMN IF NOT EXISTS` (a concurrent loader may have added it since the plan was made);
+ * - identifiers are limited to 63 bytes (PostgreSQL silently truncates longer ones, which could merge two columns).
+ */
+import type { Compression } from "../shared/export-file";
+import { createTableStatement, quoteIdentifier } from "../../schemas/ddl";
+import { metadataStatements } from "../../schemas/metadata";
+import { toPostgresType } from "../../schemas/type-mapping";
+import { InvalidHeaderError, LoadPlanError, quoteForMessage } from "./errors";
+import { EXPORTED_AT_COLUMN, ID_COLUMN, type LoadPlan, type LoadStep, type StaleGuard, type TableRef } from "./plan";
+
+/** PostgreSQL's NAMEDATALEN - 1. */
+export const POSTGRES_MAX_IDENTIFIER_BYTES = 63;
+
+/** One statement of a rendered plan. COPY is separate: its data comes from the object store, not from the SQL. */
+export type PostgresStatement =
+  | { readonly kind: "sql"; readonly op: LoadStep["op"]; readonly sql: string }
+  | {
+      readonly kind: "copy";
+      readonly op: "copy";
+      /** `"cs_stage_1" ("a", "b")`: the driver writes `COPY <target> FROM STDIN WITH <options>` (or its own source). */
+      readonly target: string;
+      readonly options: string;
+      readonly objectKey: string;
+      readonly compression: Compression;
+      /** The full statement as a server runs it, for messages. */
+      readonly sql: string;
+    };
+
+export const POSTGRES_COPY_OPTIONS = "(FORMAT csv, HEADER true, ENCODING 'UTF8')";
+
+function ident(name: string): string {
+  if (Buffer.byteLength(name, "utf8") > POSTGRES_MAX_IDENTIFIER_BYTES) {
+    throw new LoadPlanError(`identifier ${quoteForMessage(name)} is longer than PostgreSQL's 63 bytes`);
+  }
+  return quoteIdentifier(name);
+}
+
+function table(ref: TableRef): string {
+  return `${ident(ref.schema)}.${ident(ref.name)}`;
+}
+
+/** `'it''s'`. For values the planner validated (object keys, export times, names); refuses NUL, which text cannot hold. */
+export function quoteLiteral(value: string): string {
+  if (value.includes("\0")) throw new LoadPlanError("a literal contains a NUL character");
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** `2024-03-01T02:03:04Z` -> `TIMESTAMP '2024-03-01 02:03:04'` (UTC, as `_cs_exported_at` holds it). */
+export function timestampLiteral(isoUtc: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})Z$/.exec(isoUtc);
+  if (!m) throw new LoadPlanError(`export time ${quoteForMessage(isoUtc)} is not YYYY-MM-DDTHH:MM:SSZ`);
+  return `TIMESTAMP '${m[1]} ${m[2]}'`;
+}
+
+function guardSql(guard: StaleGuard): string {
+  return (
+    `EXISTS (SELECT 1 FROM ${table(guard.ledger)} AS l WHERE l."table_name" = ${quoteLiteral(guard.table)} ` +
+    `AND l."kind" = 'full' AND l."outcome" = 'loaded' AND l."exported_at" ${guard.newerFullOperator} ` +
+    `${timestampLiteral(guard.exportedAt)})`
+  );
+}
+
+const UTC_NOW_TRANSACTION = "(transaction_timestamp() AT TIME ZONE 'UTC')";
+const UTC_NOW_CLOCK = "(clock_timestamp() AT TIME ZONE 'UTC')";
+
+function renderStep(step: LoadStep): PostgresStatement[] {
+  const sql = (text: string): PostgresStatement => ({ kind: "sql", op: step.op, sql: text });
+  switch (step.op) {
+    case "create-schema":
+      return [sql(`CREATE SCHEMA IF NOT EXISTS ${ident(step.schema)}`)];
+    case "create-metadata":
+      return metadataStatements(step.metadata.schema, "postgres").map(sql);
+    case "create-table":
+      ident(step.table.schema);
+      ident(step.table.name);
+      for (const c of step.columns) ident(c.name);
+      return [sql(createTableStatement(step.table.schema, step.table.name, step.columns, "postgres"))];
+    case "lock-table":
+      return [sql(`LOCK TABLE ${table(step.table)} IN SHARE ROW EXCLUSIVE MODE`)];
+    case "add-column":
+      return [
+        sql(
+          `ALTER TABLE ${table(step.table)} ADD COLUMN IF NOT EXISTS ${ident(step.column.name)} ` +
+            toPostgresType(step.column.type),
+        ),
+      ];
+    case "create-stage":
+      return [
+        sql(
+          `CREATE TEMP TABLE ${ident(step.stage)} ON COMMIT DROP AS SELECT ${step.columns.map(ident).join(", ")} ` +
+            `FROM ${table(step.like)} WITH NO DATA`,
+        ),
+      ];
+    case "copy": {
+      const target = `${ident(step.stage)} (${step.columns.map(ident).join(", ")})`;
+      return [
+        {
+          kind: "copy",
+          op: "copy",
+          target,
+          options: POSTGRES_COPY_OPTIONS,
+          objectKey: step.objectKey,
+          compression: step.compression,
+          sql: `COPY ${target} FROM STDIN WITH ${POSTGRES_COPY_OPTIONS}`,
+        },
+        sql(`ANALYZE ${ident(step.stage)}`),
+      ];
+    }
+    case "delete-replaced": {
+      const at = timestampLiteral(step.exportedAt);
+      const exportedAt = ident(EXPORTED_AT_COLUMN);
+      if (step.scope === "all") {
+        return [
+          sql(
+            `DELETE FROM ${table(step.table)} AS t WHERE (t.${exportedAt} <= ${at} OR t.${exportedAt} IS NULL) ` +
+              `AND NOT ${guardSql(step.guard)}`,
+          ),
+        ];
+      }
+      return [
+        sql(
+          `DELETE FROM ${table(step.table)} AS t USING ${ident(step.stage)} AS s WHERE t.${ident(ID_COLUMN)} = s.${ident(ID_COLUMN)} ` +
+            `AND (t.${exportedAt} <= ${at} OR t.${exportedAt} IS NULL) AND NOT ${guardSql(step.guard)}`,
+        ),
+      ];
+    }
+    case "insert-new": {
+      const columns = step.columns.map(ident);
+      return [
+        sql(
+          `INSERT INTO ${table(step.table)} (${[...columns, ident(EXPORTED_AT_COLUMN)].join(", ")}) ` +
+            `SELECT ${columns.map((c) => `s.${c}`).join(", ")}, ${timestampLiteral(step.exportedAt)} ` +
+            `FROM ${ident(step.stage)} AS s ` +
+            `WHERE NOT EXISTS (SELECT 1 FROM ${table(step.table)} AS t WHERE t.${ident(ID_COLUMN)} = s.${ident(ID_COLUMN)}) ` +
+            `AND NOT ${guardSql(step.guard)}`,
+        ),
+      ];
+    }
+    case "record-load": {
+      const stale = guardSql(step.guard);
+      return [
+        sql(
+          `INSERT INTO ${table(step.ledger)} ("load_id", "table_name", "kind", "object_key", "exported_at", ` +
+            `"rows_loaded", "outcome", "statement_id", "started_at", "finished_at") ` +
+            `SELECT ${quoteLiteral(step.loadId)}, ${quoteLiteral(step.table)}, ${quoteLiteral(step.kind)}, ` +
+            `${quoteLiteral(step.objectKey)}, ${timestampLiteral(step.exportedAt)}, ` +
+            `CASE WHEN ${stale} THEN 0 ELSE (SELECT COUNT(*) FROM ${ident(step.stage)}) END, ` +
+            `CASE WHEN ${stale} THEN 'skipped-stale' ELSE 'loaded' END, NULL, ${UTC_NOW_TRANSACTION}, ${UTC_NOW_CLOCK} ` +
+            `RETURNING "object_key", "outcome", "rows_loaded"`,
+        ),
+      ];
+    }
+    case "drop-stage":
+      return [sql(`DROP TABLE IF EXISTS ${ident(step.stage)}`)];
+  }
+}
+
+/** Header columns PostgreSQL would truncate are refused like any other unloadable header. */
+function checkPostgresHeaders(plan: LoadPlan): void {
+  for (const file of plan.files) {
+    for (const column of file.header) {
+      if (Buffer.byteLength(column, "utf8") > POSTGRES_MAX_IDENTIFIER_BYTES) {
+        throw new InvalidHeaderError(
+          `header column ${quoteForMessage(column)} is longer than PostgreSQL's 63-byte identifier limit; ` +
+            `nothing was loaded`,
+          { column, objectKey: file.objectKey },
+        );
+      }
+    }
+  }
+}
+
+/** The plan's `prepare` statements: each runs on its own, outside the load's transaction. */
+export function renderPostgresPrepare(plan: LoadPlan): string[] {
+  return plan.prepare.flatMap(renderStep).map((s) => s.sql);
+}
+
+/** The plan's transaction, in order, without BEGIN/COMMIT (the adapter brackets it). */
+export function renderPostgresTransaction(plan: LoadPlan): PostgresStatement[] {
+  checkPostgresHeaders(plan);
+  return plan.transaction.flatMap(renderStep);
+}
+
+/**
+ * The `load_failures` insert for a failed load: one row per file, with bind parameters ($1, $2, ...) because the
+ * error text is free text. Returns the statement and its values.
+ */
+export function renderPostgresFailure(plan: LoadPlan, error: string): { sql: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const rows = plan.files.map((file) => {
+    const base = values.length;
+    values.push(plan.loadId, plan.table.name, plan.kind, file.objectKey, file.exportedAt.replace("T", " ").replace("Z", ""), error);
+    return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}::timestamp, $${base + 6}, NULL)`;
+  });
+  return {
+    sql:
+      `INSERT INTO ${table(plan.metadata.failures)} ("load_id", "table_name", "kind", "object_key", "exported_at", ` +
+      `"error", "statement_id") VALUES ${rows.join(", ")}`,
+    values,
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * What the loader needs from a warehouse: the table's current columns (for the planner) and running a LoadPlan as
+ * one transaction. The PostgreSQL adapter implements it here; a Redshift (Data API) adapter implements the same.
+ */
+import type { ExportKind } from "../shared/export-file";
+import type { ColumnDef, LoadOutcome, LoadPlan } from "./plan";
+
+/** What happened to one file of a committed load, as its ledger row says. */
+export interface FileLoadResult {
+  readonly objectKey: string;
+  readonly outcome: LoadOutcome;
+  /** Data rows of the file merged into the table; 0 when skipped. */
+  readonly rowsLoaded: number;
+}
+
+export interface LoadResult {
+  readonly loadId: string;
+  readonly schema: string;
+  readonly table: string;
+  readonly kind: ExportKind;
+  readonly files: readonly FileLoadResult[];
+  /** Columns the load added to the table: the loader logs them. */
+  readonly addedColumns: readonly ColumnDef[];
+  readonly createdTable: LoadPlan["createsTable"];
+}
+
+export interface Warehouse {
+  /** The table's column names in table order, or undefined when the table does not exist. */
+  tableColumns(schema: string, table: string): Promise<readonly string[] | undefined>;
+  /**
+   * Runs the plan: `prepare`, then `transaction` as one transaction. On failure, rolls back, records the failure in
+   * `load_failures` (outside the transaction) and throws LoadFailedError with the cause.
+   */
+  run(plan: LoadPlan): Promise<LoadResult>;
+}
