@@ -331,7 +331,7 @@ describe("loading ControlShift exports into PostgreSQL", () => {
   });
 
   describe("hostile and invalid headers", () => {
-    const cases: [string, string, typeof InvalidHeaderError, string][] = [
+    const cases: [string, string, abstract new (...args: never[]) => InvalidHeaderError, string][] = [
       ["an injection attempt", 'id,"name; DROP TABLE x"\n1,a\n', HostileHeaderError, "name; DROP TABLE x"],
       ["a quoted identifier", 'id,"""name"""\n1,a\n', HostileHeaderError, '"name"'],
       ["an upper-case name", "id,Name\n1,a\n", HostileHeaderError, "Name"],

@@ -77,8 +77,10 @@ export class MemoryObjectStore {
   /** Keys whose next stream fails after `afterBytes` (then the failure is spent). */
   private readonly failures = new Map<string, number>();
 
+  /** Stores (or replaces) an object; a stream failure armed for the key is disarmed. */
   put(key: string, bytes: Buffer | string): void {
     this.objects.set(key, Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes, "utf8"));
+    this.failures.delete(key);
   }
 
   /** The next stream of `key` breaks after `afterBytes` bytes, like a connection reset mid-download. */
