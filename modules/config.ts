@@ -56,6 +56,116 @@ export interface FunctionSizing {
   readonly timeoutSeconds: number;
 }
 
+/** One entry of the Redshift allow-list: who may connect with psql (or a BI tool) on the warehouse port. */
+export interface AllowedCidr {
+  /** An IPv4 or IPv6 CIDR, written as its network address: "203.0.113.7/32", "198.51.100.0/24", "2001:db8::/48". */
+  readonly cidr: string;
+  /** Shown on the security group rule (who this is). @default "Redshift clients (config network.allowedCidrs)" */
+  readonly description?: string;
+}
+
+export interface NetworkConfig {
+  /** CIDR of the VPC the stack creates (not used with `existingVpc`). @default "10.42.0.0/16" */
+  readonly vpcCidr: string;
+  /**
+   * The availability zones of the VPC's subnets, one subnet each; at least 2 (3 for Redshift Serverless).
+   * Named in the config, not looked up, so `terraform plan` runs offline.
+   * @default `<region>a`, `<region>b` (and `<region>c` for serverless); ap-northeast-1 and ca-central-1 skip their missing letter
+   */
+  readonly availabilityZones: readonly string[];
+  /** Use this VPC and these subnets instead of creating a VPC. @default undefined (the stack creates a VPC) */
+  readonly existingVpc?: {
+    readonly vpcId: string;
+    /** At least 2 subnets in different availability zones (3 for serverless). */
+    readonly subnetIds: readonly string[];
+  };
+  /**
+   * Who may connect to the warehouse port: one security group rule per entry. Empty means a private warehouse
+   * that only the Redshift Data API (the loaders, the query editor) reaches. @default []
+   */
+  readonly allowedCidrs: readonly AllowedCidr[];
+  /**
+   * Must be true for `allowedCidrs` to contain the whole internet (`0.0.0.0/0`, `::/0`, or any CIDR wider than /8);
+   * synth then warns. @default false
+   */
+  readonly allowPublicInternet: boolean;
+}
+
+/** How the loaders authenticate to an existing warehouse through the Data API. */
+export type ExistingWarehouseAuth =
+  | {
+      /** A Secrets Manager secret with `username` and `password` (e.g. the one Redshift manages for the admin user). */
+      readonly type: "secret";
+      readonly secretArn: string;
+    }
+  | {
+      /**
+       * IAM temporary credentials. For a cluster, `dbUser` names the database user (it must exist). For a
+       * workgroup, Redshift derives the user from the loader's role (`IAMR:<role name>`), so `dbUser` is not set.
+       */
+      readonly type: "iam";
+      readonly dbUser?: string;
+    };
+
+export interface ExistingWarehouseConfig {
+  /** The provisioned cluster to load into. Exactly one of clusterIdentifier and workgroupName. */
+  readonly clusterIdentifier?: string;
+  /** The Redshift Serverless workgroup to load into. */
+  readonly workgroupName?: string;
+  /**
+   * The workgroup's id (a UUID: `aws redshift-serverless get-workgroup --workgroup-name <name> --query workgroup.workgroupId`).
+   * Required with workgroupName: IAM names a workgroup by id, so the loaders' permissions need it.
+   */
+  readonly workgroupId?: string;
+  readonly database: string;
+  readonly auth: ExistingWarehouseAuth;
+  /**
+   * A role the warehouse already has for COPY from the exports bucket. @default undefined (the stack creates the
+   * role `<prefix>-copy`; attach it to your cluster or namespace yourself, see `help`)
+   */
+  readonly copyRoleArn?: string;
+}
+
+export type WarehouseMode = "cluster" | "serverless" | "existing";
+
+export interface WarehouseConfig {
+  /** A provisioned cluster, a Redshift Serverless namespace + workgroup, or an existing warehouse. @default "cluster" */
+  readonly mode: WarehouseMode;
+  /** The database the stack creates (cluster, serverless). @default "controlshift" */
+  readonly database: string;
+  /** The admin user; its password is generated and kept by Redshift in Secrets Manager. @default "admin" */
+  readonly adminUsername: string;
+  /** @default 5439 (serverless accepts 5431-5455 and 8191-8215) */
+  readonly port: number;
+  /** Cluster node type (family.size, e.g. ra3.large, ra3.xlplus, ra3.4xlarge). @default "ra3.large" */
+  readonly nodeType: string;
+  /** @default 1 (a single-node cluster) */
+  readonly numberOfNodes: number;
+  /** Days automated cluster snapshots are kept (1-35). @default 7 */
+  readonly snapshotRetentionDays: number;
+  /** Route COPY traffic through the VPC (an S3 gateway endpoint is added to the stack's VPC). @default false */
+  readonly enhancedVpcRouting: boolean;
+  /** Connection, user and user-activity logs to CloudWatch Logs (kept logRetentionDays for a cluster). @default false */
+  readonly auditLogging: boolean;
+  /** Serverless base capacity in RPUs (8 to 1024, a multiple of 8). @default 8 */
+  readonly baseCapacity: number;
+  /** Serverless maximum capacity in RPUs, a cost ceiling. @default undefined (no ceiling but AWS's) */
+  readonly maxCapacity?: number;
+  /** Required with mode "existing", refused otherwise. @default undefined */
+  readonly existing?: ExistingWarehouseConfig;
+}
+
+/**
+ * What a provisioned node type looks like (family.size: ra3.large, ra3.xlplus, ra3.4xlarge, dc2.8xlarge). A pattern,
+ * not a list, so a node type AWS adds later is accepted; AWS checks that it exists at apply.
+ */
+export const REDSHIFT_NODE_TYPE_PATTERN = /^[a-z]{2,3}[0-9]?\.[0-9]{0,2}(large|xlarge|xlplus)$/;
+/**
+ * Node types that run only as multi-node clusters (2 nodes or more).
+ * https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-clusters.html#rs-node-type-info
+ */
+export const MULTI_NODE_ONLY_NODE_TYPES: readonly string[] = ["ra3.16xlarge", "dc2.8xlarge"];
+
 export interface MirrorConfig {
   /**
    * Starts every physical name (functions, queues, roles, buckets, log groups), so that two deployments
@@ -112,17 +222,35 @@ export interface MirrorConfig {
   readonly backend: BackendConfig;
   /** Tags on every resource (through the provider's default_tags). @default { application: "controlshift-mirror" } */
   readonly tags: Readonly<Record<string, string>>;
+  /** The warehouse's VPC, subnets and allow-list (not used with warehouse.mode "existing"). */
+  readonly network: NetworkConfig;
+  readonly warehouse: WarehouseConfig;
 }
 
 /** Sections whose fields are filled in one by one; the rest (lists, tags, backend) are taken whole. */
 type PartialSections<T> = {
-  [K in keyof T]?: K extends "controlshift" | "exports" | "receiver" | "downloader" ? Partial<T[K]> : T[K];
+  [K in keyof T]?: K extends "controlshift" | "exports" | "receiver" | "downloader" | "network" | "warehouse" ? Partial<T[K]> : T[K];
 };
 
 /** What an operator writes: every field optional. */
 export type MirrorConfigInput = PartialSections<MirrorConfig>;
 
 export const DEFAULT_PREFIX = "cs-mirror";
+
+/** Regions whose AZ letters skip one (no ap-northeast-1b, no ca-central-1c in new accounts). */
+const AZ_LETTERS: Readonly<Record<string, readonly string[]>> = {
+  "ap-northeast-1": ["a", "c", "d"],
+  "ca-central-1": ["a", "b", "d"],
+};
+
+/**
+ * The default availability zones, named from the region without asking AWS (no data source: `terraform plan` runs
+ * offline): `<region>a`, `<region>b`, and `<region>c` for Redshift Serverless, which needs three.
+ */
+export function defaultAvailabilityZones(region: string, mode: WarehouseMode): string[] {
+  const letters = AZ_LETTERS[region] ?? ["a", "b", "c"];
+  return letters.slice(0, mode === "serverless" ? 3 : 2).map((l) => `${region}${l}`);
+}
 
 /** The defaults, in one place. */
 export function defaultConfig(prefix = DEFAULT_PREFIX): MirrorConfig {
@@ -153,6 +281,24 @@ export function defaultConfig(prefix = DEFAULT_PREFIX): MirrorConfig {
     secretRecoveryDays: 7,
     backend: { type: "local" },
     tags: { application: "controlshift-mirror" },
+    network: {
+      vpcCidr: "10.42.0.0/16",
+      availabilityZones: defaultAvailabilityZones("us-east-1", "cluster"),
+      allowedCidrs: [],
+      allowPublicInternet: false,
+    },
+    warehouse: {
+      mode: "cluster",
+      database: "controlshift",
+      adminUsername: "admin",
+      port: 5439,
+      nodeType: "ra3.large",
+      numberOfNodes: 1,
+      snapshotRetentionDays: 7,
+      enhancedVpcRouting: false,
+      auditLogging: false,
+      baseCapacity: 8,
+    },
   };
 }
 
@@ -221,6 +367,15 @@ export function withDefaults(input: MirrorConfigInput = {}): MirrorConfig {
     secretRecoveryDays: input.secretRecoveryDays ?? d.secretRecoveryDays,
     backend: input.backend ?? d.backend,
     tags: input.tags ?? d.tags,
+    network: {
+      ...d.network,
+      ...input.network,
+      // Derived from the region and mode actually chosen, not the default region's.
+      availabilityZones:
+        input.network?.availabilityZones ??
+        defaultAvailabilityZones(input.region ?? d.region, input.warehouse?.mode ?? d.warehouse.mode),
+    },
+    warehouse: { ...d.warehouse, ...input.warehouse },
   };
 }
 
@@ -327,7 +482,354 @@ export function validateConfig(config: MirrorConfig): string[] {
     if (typeof v !== "string" || v.length > 256) c.add(`tags.${k}`, v, "must be a string of at most 256 characters");
   }
 
+  checkNetwork(c, config);
+  checkWarehouse(c, config);
+
   return c.problems;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Network and warehouse: CIDR arithmetic (pure, shared with modules/network.ts) and validation.
+
+/** An IPv4 or IPv6 CIDR, parsed. */
+export interface ParsedCidr {
+  readonly family: 4 | 6;
+  /** The address as a number (host bits may be set). */
+  readonly address: bigint;
+  readonly prefixLength: number;
+  /** The network address with its prefix, in canonical text (IPv6 per RFC 5952: lower case, zeros compressed). */
+  readonly network: string;
+}
+
+const IPV4_OCTET = /^(0|[1-9][0-9]{0,2})$/;
+const IPV6_GROUP = /^[0-9a-fA-F]{1,4}$/;
+
+/** The text form of an address: dotted quad, or RFC 5952 for IPv6. */
+export function formatAddress(family: 4 | 6, value: bigint): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 255n)).join(".");
+  const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn));
+  // The longest run of two or more zero groups becomes "::" (the first one on a tie).
+  let best = { start: -1, length: 0 };
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.length && j - i >= 2) best = { start: i, length: j - i };
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best.start < 0) return hex.join(":");
+  return `${hex.slice(0, best.start).join(":")}::${hex.slice(best.start + best.length).join(":")}`;
+}
+
+function parseIpv4(text: string): bigint | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4 || !parts.every((p) => IPV4_OCTET.test(p) && Number(p) <= 255)) return undefined;
+  return parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n);
+}
+
+function parseIpv6(text: string): bigint | undefined {
+  const halves = text.split("::");
+  if (halves.length > 2) return undefined;
+  const split = (h: string) => (h === "" ? [] : h.split(":"));
+  const head = split(halves[0]);
+  const tail = halves.length === 2 ? split(halves[1]) : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...tail];
+  if (!groups.every((g) => IPV6_GROUP.test(g))) return undefined;
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+/** Parses "a.b.c.d/n" or "x:y::z/n"; undefined when it is not a CIDR. */
+export function parseCidr(text: unknown): ParsedCidr | undefined {
+  if (typeof text !== "string") return undefined;
+  const m = /^([^/]+)\/(0|[1-9][0-9]{0,2})$/.exec(text);
+  if (!m) return undefined;
+  const family: 4 | 6 = m[1].includes(":") ? 6 : 4;
+  const address = family === 4 ? parseIpv4(m[1]) : parseIpv6(m[1]);
+  const prefixLength = Number(m[2]);
+  const bits = family === 4 ? 32 : 128;
+  if (address === undefined || prefixLength > bits) return undefined;
+  const hostMask = (1n << BigInt(bits - prefixLength)) - 1n;
+  return { family, address, prefixLength, network: `${formatAddress(family, address & ~hostMask)}/${prefixLength}` };
+}
+
+/**
+ * CIDRs this wide count as the public internet: `0.0.0.0/0` and `::/0`, and anything wider than /8 (two rules for
+ * `0.0.0.0/1` and `128.0.0.0/1` are the whole internet too).
+ */
+export const PUBLIC_INTERNET_MAX_PREFIX = 7;
+
+export function isPublicInternet(cidr: ParsedCidr): boolean {
+  return cidr.prefixLength <= PUBLIC_INTERNET_MAX_PREFIX;
+}
+
+/** What synth should warn about (printed by `cdktf synth` as a construct warning, and by anyone calling this). */
+export function configWarnings(config: MirrorConfig): string[] {
+  if (config.warehouse.mode === "existing" || !config.network.allowPublicInternet) return [];
+  const open = config.network.allowedCidrs.map((a) => a.cidr).filter((c) => {
+    const parsed = parseCidr(c);
+    return parsed !== undefined && isPublicInternet(parsed);
+  });
+  return open.length === 0
+    ? []
+    : [
+        `network.allowedCidrs opens the Redshift port to the whole internet (${open.join(", ")}), as ` +
+          "network.allowPublicInternet allows: anyone can try passwords on it. List your offices' addresses instead.",
+      ];
+}
+
+const VPC_ID_PATTERN = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
+const SUBNET_ID_PATTERN = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
+// Security group rule descriptions: up to 255 of a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*
+const RULE_DESCRIPTION_PATTERN = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{1,255}$/;
+const DATABASE_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,63}$/;
+const DB_USER_PATTERN = /^[a-z_][a-z0-9_]{0,127}$/;
+const CLUSTER_ID_PATTERN = /^[a-z](?!.*--)[a-z0-9-]{0,62}$/;
+const WORKGROUP_NAME_PATTERN = /^[a-z0-9-]{3,64}$/;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SECRET_ARN_PATTERN = /^arn:aws(-[a-z]+)*:secretsmanager:([a-z0-9-]+):[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+export const IAM_ROLE_ARN_PATTERN = /^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
+// Redshift Serverless accepts these ports only.
+const SERVERLESS_PORTS = "5431 to 5455 or 8191 to 8215";
+const isServerlessPort = (p: number) => (p >= 5431 && p <= 5455) || (p >= 8191 && p <= 8215);
+
+function checkNetwork(c: Checker, config: MirrorConfig): void {
+  const n = config.network;
+  const mode = config.warehouse.mode;
+  if (mode === "existing") {
+    // The stack creates no network for an existing warehouse: settings here would silently do nothing.
+    if (Array.isArray(n.allowedCidrs) && n.allowedCidrs.length > 0) {
+      c.add(
+        "network.allowedCidrs",
+        n.allowedCidrs.map((a) => a?.cidr),
+        'has no effect with warehouse.mode "existing" (the stack creates no network): allow these addresses on your warehouse\'s own security group',
+      );
+    }
+    if (n.existingVpc !== undefined) {
+      c.add("network.existingVpc", n.existingVpc, 'has no effect with warehouse.mode "existing" (the stack creates no network): remove it');
+    }
+    return;
+  }
+  const minZones = mode === "serverless" ? 3 : 2;
+  const zonesWhy =
+    mode === "serverless"
+      ? "Redshift Serverless needs subnets in 3 availability zones"
+      : "Redshift needs subnets in at least 2 availability zones";
+
+  if (n.existingVpc === undefined) {
+    const vpc = parseCidr(n.vpcCidr);
+    if (!vpc || vpc.family !== 4 || vpc.prefixLength < 16 || vpc.prefixLength > 24) {
+      c.add("network.vpcCidr", n.vpcCidr, 'must be an IPv4 CIDR from /16 to /24, such as "10.42.0.0/16"');
+    } else if (vpc.network !== n.vpcCidr) {
+      c.add("network.vpcCidr", n.vpcCidr, `has host bits set: write the network address "${vpc.network}"`);
+    }
+    const zones = n.availabilityZones;
+    if (!Array.isArray(zones)) {
+      c.add("network.availabilityZones", zones, `must list availability zones of ${config.region}: ${zonesWhy}`);
+    } else {
+      const seen = new Set<string>();
+      zones.forEach((z, i) => {
+        if (typeof z !== "string" || !z.startsWith(config.region) || !/^[a-z]$/.test(z.slice(config.region.length))) {
+          c.add(`network.availabilityZones[${i}]`, z, `must be an availability zone of the region ${config.region}, such as "${config.region}a"`);
+          return;
+        }
+        if (seen.has(z)) c.add(`network.availabilityZones[${i}]`, z, "is listed twice");
+        seen.add(z);
+      });
+      if (seen.size < minZones) {
+        c.add("network.availabilityZones", zones, `must list at least ${minZones} different zones: ${zonesWhy}`);
+      } else if (zones.length > 6) {
+        c.add("network.availabilityZones", zones, "must list at most 6 zones (one subnet each)");
+      }
+    }
+  } else {
+    const e = n.existingVpc;
+    if (typeof e.vpcId !== "string" || !VPC_ID_PATTERN.test(e.vpcId)) {
+      c.add("network.existingVpc.vpcId", e.vpcId, 'must be a VPC id such as "vpc-0123456789abcdef0"');
+    }
+    if (!Array.isArray(e.subnetIds)) {
+      c.add("network.existingVpc.subnetIds", e.subnetIds, `must list subnet ids: ${zonesWhy}`);
+    } else {
+      const seen = new Set<string>();
+      e.subnetIds.forEach((id, i) => {
+        if (typeof id !== "string" || !SUBNET_ID_PATTERN.test(id)) {
+          c.add(`network.existingVpc.subnetIds[${i}]`, id, 'must be a subnet id such as "subnet-0123456789abcdef0"');
+          return;
+        }
+        if (seen.has(id)) c.add(`network.existingVpc.subnetIds[${i}]`, id, "is listed twice");
+        seen.add(id);
+      });
+      if (seen.size < minZones) {
+        c.add("network.existingVpc.subnetIds", e.subnetIds, `must list at least ${minZones} subnets, each in a different availability zone: ${zonesWhy}`);
+      }
+    }
+  }
+
+  c.boolean("network.allowPublicInternet", n.allowPublicInternet);
+  if (!Array.isArray(n.allowedCidrs)) {
+    c.add("network.allowedCidrs", n.allowedCidrs, 'must be a list of { cidr, description? } (empty for a private warehouse)');
+    return;
+  }
+  const seen = new Map<string, number>();
+  n.allowedCidrs.forEach((entry, i) => {
+    const field = `network.allowedCidrs[${i}]`;
+    if (typeof entry !== "object" || entry === null) {
+      c.add(field, entry, 'must be { cidr: "203.0.113.7/32", description: "Berlin office" }');
+      return;
+    }
+    const parsed = parseCidr(entry.cidr);
+    if (!parsed) {
+      c.add(`${field}.cidr`, entry.cidr, 'must be an IPv4 or IPv6 CIDR such as "203.0.113.7/32", "198.51.100.0/24" or "2001:db8::/48"');
+    } else if (parsed.network !== entry.cidr) {
+      const hostBits = parsed.network.split("/")[0] !== formatAddress(parsed.family, parsed.address);
+      c.add(
+        `${field}.cidr`,
+        entry.cidr,
+        hostBits
+          ? `has host bits set: write "${parsed.network}" for the network, or "${formatAddress(parsed.family, parsed.address)}/${parsed.family === 4 ? 32 : 128}" for this one address`
+          : `must be written as "${parsed.network}" (lower case, zeros compressed), the form AWS reports back`,
+      );
+    } else if (isPublicInternet(parsed) && n.allowPublicInternet !== true) {
+      c.add(
+        `${field}.cidr`,
+        entry.cidr,
+        "opens the Redshift port to the whole internet: list your offices' addresses, or set network.allowPublicInternet to true if you really mean it",
+      );
+    } else if (seen.has(parsed.network)) {
+      c.add(`${field}.cidr`, entry.cidr, `is listed twice (also network.allowedCidrs[${seen.get(parsed.network)}])`);
+    }
+    if (parsed) seen.set(parsed.network, seen.get(parsed.network) ?? i);
+    if (entry.description !== undefined && (typeof entry.description !== "string" || !RULE_DESCRIPTION_PATTERN.test(entry.description))) {
+      c.add(`${field}.description`, entry.description, "must be 1 to 255 characters of letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*");
+    }
+  });
+}
+
+function checkWarehouse(c: Checker, config: MirrorConfig): void {
+  const w = config.warehouse;
+  const modes: readonly WarehouseMode[] = ["cluster", "serverless", "existing"];
+  if (!modes.includes(w.mode)) c.add("warehouse.mode", w.mode, 'must be "cluster", "serverless" or "existing"');
+
+  if (typeof w.database !== "string" || !DATABASE_NAME_PATTERN.test(w.database)) {
+    c.add("warehouse.database", w.database, "must be 1 to 64 characters of a-z, 0-9 and _, not starting with a digit");
+  }
+  if (typeof w.adminUsername !== "string" || !DB_USER_PATTERN.test(w.adminUsername)) {
+    c.add("warehouse.adminUsername", w.adminUsername, "must be 1 to 128 characters of a-z, 0-9 and _, not starting with a digit");
+  }
+  if (w.mode === "serverless") {
+    if (typeof w.port !== "number" || !Number.isInteger(w.port) || !isServerlessPort(w.port)) {
+      c.add("warehouse.port", w.port, `must be a port Redshift Serverless accepts: ${SERVERLESS_PORTS}`);
+    }
+  } else {
+    c.integer("warehouse.port", w.port, 1150, 65535);
+  }
+
+  if (w.mode === "cluster") {
+    if (typeof w.nodeType !== "string" || !REDSHIFT_NODE_TYPE_PATTERN.test(w.nodeType)) {
+      c.add("warehouse.nodeType", w.nodeType, 'must be a Redshift node type such as "ra3.large", "ra3.xlplus", "ra3.4xlarge" or "ra3.16xlarge"');
+    }
+    c.integer("warehouse.numberOfNodes", w.numberOfNodes, 1, 128);
+    if (w.numberOfNodes === 1 && MULTI_NODE_ONLY_NODE_TYPES.includes(w.nodeType)) {
+      c.add("warehouse.numberOfNodes", w.numberOfNodes, `must be at least 2: ${w.nodeType} runs only as a multi-node cluster`);
+    }
+    c.integer("warehouse.snapshotRetentionDays", w.snapshotRetentionDays, 1, 35);
+  }
+  if (w.mode === "serverless") {
+    const rpu = (field: string, value: unknown, min: number, max: number) => {
+      if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max || value % 8 !== 0) {
+        c.add(field, value, `must be a multiple of 8 RPUs from ${min} to ${max}`);
+      }
+    };
+    rpu("warehouse.baseCapacity", w.baseCapacity, 8, 1024);
+    if (w.maxCapacity !== undefined) {
+      rpu("warehouse.maxCapacity", w.maxCapacity, typeof w.baseCapacity === "number" ? Math.max(8, w.baseCapacity) : 8, 5632);
+    }
+  }
+  if (w.mode !== "existing") {
+    c.boolean("warehouse.enhancedVpcRouting", w.enhancedVpcRouting);
+    c.boolean("warehouse.auditLogging", w.auditLogging);
+  }
+
+  if (w.mode === "cluster" && typeof config.prefix === "string" && config.prefix.includes("--")) {
+    c.add("prefix", config.prefix, 'must not contain "--" with warehouse.mode "cluster": the cluster identifier <prefix>-warehouse would be refused');
+  }
+
+  if (w.mode !== "existing") {
+    if (w.existing !== undefined) c.add("warehouse.existing", w.existing, 'is used only with warehouse.mode "existing": remove it, or set the mode');
+    return;
+  }
+  checkExistingWarehouse(c, config, w.existing);
+}
+
+function checkExistingWarehouse(c: Checker, config: MirrorConfig, e: ExistingWarehouseConfig | undefined): void {
+  if (typeof e !== "object" || e === null) {
+    c.add(
+      "warehouse.existing",
+      e,
+      'must name the warehouse with warehouse.mode "existing": { clusterIdentifier, database, auth } or { workgroupName, workgroupId, database, auth }',
+    );
+    return;
+  }
+  const cluster = e.clusterIdentifier !== undefined;
+  const workgroup = e.workgroupName !== undefined;
+  if (cluster === workgroup) {
+    c.add(
+      "warehouse.existing",
+      { clusterIdentifier: e.clusterIdentifier, workgroupName: e.workgroupName },
+      "must name exactly one of clusterIdentifier (a provisioned cluster) and workgroupName (a Redshift Serverless workgroup)",
+    );
+  }
+  if (cluster && (typeof e.clusterIdentifier !== "string" || !CLUSTER_ID_PATTERN.test(e.clusterIdentifier) || e.clusterIdentifier.endsWith("-"))) {
+    c.add("warehouse.existing.clusterIdentifier", e.clusterIdentifier, "must be a Redshift cluster identifier: 1 to 63 characters of a-z, 0-9 and -, starting with a letter, no -- and no trailing -");
+  }
+  if (workgroup) {
+    if (typeof e.workgroupName !== "string" || !WORKGROUP_NAME_PATTERN.test(e.workgroupName)) {
+      c.add("warehouse.existing.workgroupName", e.workgroupName, "must be a Redshift Serverless workgroup name: 3 to 64 characters of a-z, 0-9 and -");
+    }
+    if (typeof e.workgroupId !== "string" || !UUID_PATTERN.test(e.workgroupId)) {
+      c.add(
+        "warehouse.existing.workgroupId",
+        e.workgroupId,
+        "must be the workgroup's id, a UUID (IAM names workgroups by id): aws redshift-serverless get-workgroup --workgroup-name <name> --query workgroup.workgroupId",
+      );
+    }
+  } else if (e.workgroupId !== undefined) {
+    c.add("warehouse.existing.workgroupId", e.workgroupId, "is used only with workgroupName");
+  }
+  if (typeof e.database !== "string" || !DATABASE_NAME_PATTERN.test(e.database)) {
+    c.add("warehouse.existing.database", e.database, "must name the database to load into: 1 to 64 characters of a-z, 0-9 and _");
+  }
+
+  const auth = e.auth as (ExistingWarehouseAuth & Record<string, unknown>) | undefined;
+  if (auth?.type === "secret") {
+    const m = typeof auth.secretArn === "string" ? SECRET_ARN_PATTERN.exec(auth.secretArn) : null;
+    if (!m) {
+      c.add("warehouse.existing.auth.secretArn", auth.secretArn, "must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)");
+    } else if (m[2] !== config.region) {
+      c.add("warehouse.existing.auth.secretArn", auth.secretArn, `must be a secret in the deployment region ${config.region}, where the loaders call the Data API`);
+    }
+  } else if (auth?.type === "iam") {
+    if (workgroup && auth.dbUser !== undefined) {
+      c.add(
+        "warehouse.existing.auth.dbUser",
+        auth.dbUser,
+        "is not used with a workgroup: Redshift Serverless derives the database user from the loader's IAM role (IAMR:<role name>); remove it",
+      );
+    } else if (cluster && (typeof auth.dbUser !== "string" || !DB_USER_PATTERN.test(auth.dbUser))) {
+      c.add("warehouse.existing.auth.dbUser", auth.dbUser, "must name the existing database user the loaders act as: 1 to 128 characters of a-z, 0-9 and _");
+    }
+  } else {
+    c.add("warehouse.existing.auth", auth, 'must be { type: "secret", secretArn } or { type: "iam", dbUser } (dbUser only for a cluster)');
+  }
+
+  if (e.copyRoleArn !== undefined && (typeof e.copyRoleArn !== "string" || !IAM_ROLE_ARN_PATTERN.test(e.copyRoleArn))) {
+    c.add("warehouse.existing.copyRoleArn", e.copyRoleArn, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), or left out for the stack to create one");
+  }
 }
 
 /** Defaults + validation: the config a stack is built from. Throws ConfigError listing every problem. */
