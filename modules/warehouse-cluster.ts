@@ -1,0 +1,142 @@
+import { Construct } from "constructs";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { RedshiftCluster } from "@cdktf/provider-aws/lib/redshift-cluster";
+import { RedshiftLogging } from "@cdktf/provider-aws/lib/redshift-logging";
+import { RedshiftParameterGroup } from "@cdktf/provider-aws/lib/redshift-parameter-group";
+import { ExportsBucket } from "./exports-bucket";
+import { DEFAULT_REDSHIFT_PORT, Network } from "./network";
+import { Warehouse, WarehouseAuth, WarehouseTarget } from "./warehouse";
+import { REDSHIFT_PRINCIPAL, WarehouseCopyRole } from "./warehouse-copy-role";
+
+export interface ClusterWarehouseProps {
+  /** Physical names start with it: the cluster is `<prefix>-warehouse`, the COPY role `<prefix>-copy`. */
+  readonly prefix: string;
+  /** Subnet group and security group; its allow-list decides whether the cluster is publicly accessible. */
+  readonly network: Network;
+  /** The bucket COPY reads from. */
+  readonly exportsBucket: ExportsBucket;
+  /** @default "controlshift" */
+  readonly database?: string;
+  /** The admin user; Redshift generates and keeps its password in Secrets Manager. @default "admin" */
+  readonly adminUsername?: string;
+  /** @default 5439 */
+  readonly port?: number;
+  /** @default "ra3.large" */
+  readonly nodeType?: string;
+  /** @default 1 (single-node) */
+  readonly numberOfNodes?: number;
+  /** Days automated snapshots are kept. @default 7 */
+  readonly snapshotRetentionDays?: number;
+  /** @default false */
+  readonly enhancedVpcRouting?: boolean;
+  /** Connection, user and user-activity logs to CloudWatch Logs. @default false */
+  readonly auditLogging?: boolean;
+  /** Retention of the audit log groups. @default 30 */
+  readonly logRetentionDays?: number;
+}
+
+/** The audit logs a cluster exports to CloudWatch, each to `/aws/redshift/cluster/<id>/<log>`. */
+export const CLUSTER_AUDIT_LOGS = ["connectionlog", "userlog", "useractivitylog"] as const;
+
+/**
+ * The cluster's parameters: connections without TLS are refused; user-activity logging follows audit logging
+ * (the user-activity log stays empty without it).
+ */
+export function clusterParameters(auditLogging: boolean): { name: string; value: string }[] {
+  return [
+    { name: "require_ssl", value: "true" },
+    { name: "enable_user_activity_logging", value: String(auditLogging) },
+  ];
+}
+
+/**
+ * A provisioned Redshift cluster: encrypted, TLS-only through its parameter group, automated snapshots kept, a final
+ * snapshot on delete, and an admin password that Redshift generates and keeps in Secrets Manager
+ * (`manage_master_password`): no password in a Terraform variable or in state. The COPY role is attached and is the
+ * cluster's default IAM role.
+ */
+export class ClusterWarehouse extends Warehouse {
+  readonly mode = "cluster" as const;
+  readonly target: WarehouseTarget;
+  readonly database: string;
+  readonly auth: WarehouseAuth;
+  readonly copyRoleArn: string;
+  readonly endpoint: string;
+  readonly port: number;
+  readonly adminSecretArn: string;
+  readonly cluster: RedshiftCluster;
+  readonly parameterGroup: RedshiftParameterGroup;
+  readonly copyRole: WarehouseCopyRole;
+
+  constructor(scope: Construct, id: string, props: ClusterWarehouseProps) {
+    super(scope, id);
+    const p = props.prefix;
+    const clusterIdentifier = `${p}-warehouse`;
+    const numberOfNodes = props.numberOfNodes ?? 1;
+    const auditLogging = props.auditLogging ?? false;
+    const subnetGroup = props.network.subnetGroup;
+    if (!subnetGroup) throw new Error(`Cluster ${clusterIdentifier} needs a network with a Redshift subnet group.`);
+    this.database = props.database ?? "controlshift";
+    this.port = props.port ?? DEFAULT_REDSHIFT_PORT;
+
+    this.copyRole = new WarehouseCopyRole(this, "copy-role", {
+      roleName: `${p}-copy`,
+      exportsBucket: props.exportsBucket,
+      servicePrincipals: [REDSHIFT_PRINCIPAL],
+    });
+    this.copyRoleArn = this.copyRole.arn;
+
+    this.parameterGroup = new RedshiftParameterGroup(this, "parameter-group", {
+      name: `${p}-warehouse`,
+      family: "redshift-1.0",
+      description: `${clusterIdentifier}: TLS required`,
+      parameter: clusterParameters(auditLogging),
+    });
+
+    this.cluster = new RedshiftCluster(this, "cluster", {
+      clusterIdentifier,
+      nodeType: props.nodeType ?? "ra3.large",
+      clusterType: numberOfNodes === 1 ? "single-node" : "multi-node",
+      numberOfNodes,
+      databaseName: this.database,
+      masterUsername: props.adminUsername ?? "admin",
+      // Redshift generates the password and keeps it in a secret it rotates: never in Terraform or its state.
+      manageMasterPassword: true,
+      encrypted: true,
+      port: this.port,
+      publiclyAccessible: props.network.publicAccess,
+      clusterSubnetGroupName: subnetGroup.name,
+      vpcSecurityGroupIds: [props.network.securityGroup.id],
+      clusterParameterGroupName: this.parameterGroup.name,
+      iamRoles: [this.copyRole.arn],
+      defaultIamRoleArn: this.copyRole.arn,
+      enhancedVpcRouting: props.enhancedVpcRouting ?? false,
+      automatedSnapshotRetentionPeriod: props.snapshotRetentionDays ?? 7,
+      // The mirror's history cannot be re-downloaded after ControlShift's URLs expire: keep a snapshot on delete.
+      skipFinalSnapshot: false,
+      finalSnapshotIdentifier: `${clusterIdentifier}-final`,
+    });
+
+    if (auditLogging) {
+      // Created here (not by Redshift) so the audit logs expire like every other log group of the stack.
+      const groups = CLUSTER_AUDIT_LOGS.map(
+        (log) =>
+          new CloudwatchLogGroup(this, `audit-${log}`, {
+            name: `/aws/redshift/cluster/${clusterIdentifier}/${log}`,
+            retentionInDays: props.logRetentionDays ?? 30,
+          }),
+      );
+      new RedshiftLogging(this, "audit-logging", {
+        clusterIdentifier: this.cluster.clusterIdentifier,
+        logDestinationType: "cloudwatch",
+        logExports: [...CLUSTER_AUDIT_LOGS],
+        dependsOn: groups,
+      });
+    }
+
+    this.target = { type: "cluster", clusterIdentifier, arn: this.cluster.arn };
+    this.adminSecretArn = this.cluster.masterPasswordSecretArn;
+    this.auth = { type: "secret", secretArn: this.adminSecretArn };
+    this.endpoint = this.cluster.dnsName;
+  }
+}
