@@ -7,8 +7,11 @@ import { MirrorConfig } from "./config";
 import { ExportsBucket } from "./exports-bucket";
 import { DEFAULT_BUNDLE_DIR, HandlerBundles } from "./handler-bundles";
 import { MirrorFunction } from "./mirror-function";
+import { Network } from "./network";
 import { QueueWithDlq, addQueueConsumer } from "./queue-with-dlq";
 import { SigningSecret } from "./signing-secret";
+import { Warehouse } from "./warehouse";
+import { networkFromConfig, warehouseFromConfig } from "./warehouse-from-config";
 import { WebhookApi } from "./webhook-api";
 
 export interface MirrorStackProps {
@@ -35,6 +38,10 @@ export class MirrorStack extends TerraformStack {
   readonly receiver: MirrorFunction;
   readonly downloader: MirrorFunction;
   readonly webhookApi: WebhookApi;
+  /** The warehouse's VPC, subnets and security group; undefined for an existing warehouse. */
+  readonly network?: Network;
+  /** Where the loaders load: `warehouse.grantDataApi()` gives a function the Data API access and its variables. */
+  readonly warehouse: Warehouse;
 
   constructor(scope: Construct, id: string, props: MirrorStackProps) {
     super(scope, id);
@@ -67,6 +74,9 @@ export class MirrorStack extends TerraformStack {
       visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_FACTOR * config.downloader.timeoutSeconds,
       maxReceiveCount: config.downloader.maxReceiveCount,
     });
+
+    this.network = networkFromConfig(this, "network", config);
+    this.warehouse = warehouseFromConfig(this, "warehouse", config, this.exportsBucket, this.network);
 
     const controlshiftBuckets = setting("CONTROLSHIFT_BUCKETS", config.controlshift.exportBuckets.join(","));
     this.receiver = new MirrorFunction(this, "receiver", {
@@ -130,6 +140,25 @@ export class MirrorStack extends TerraformStack {
     new TerraformOutput(this, "download_dead_letter_queue_url", {
       value: this.downloads.deadLetterQueue.url,
       description: "Jobs whose download failed for good (expired URL, refused redirect) wait here",
+    });
+
+    if (this.warehouse.endpoint !== undefined) {
+      new TerraformOutput(this, "warehouse_endpoint", {
+        value: this.warehouse.endpoint,
+        description: "psql -h <endpoint> -p <port> -U <admin> -d <database> (from an address in network.allowedCidrs)",
+      });
+      new TerraformOutput(this, "warehouse_port", { value: this.warehouse.port, description: "The warehouse port" });
+    }
+    new TerraformOutput(this, "warehouse_database", { value: this.warehouse.database, description: "The database the mirror loads into" });
+    if (this.warehouse.adminSecretArn !== undefined) {
+      new TerraformOutput(this, "warehouse_admin_secret_arn", {
+        value: this.warehouse.adminSecretArn,
+        description: "The admin password's secret, managed by Redshift: aws secretsmanager get-secret-value --secret-id <arn>",
+      });
+    }
+    new TerraformOutput(this, "copy_role_arn", {
+      value: this.warehouse.copyRoleArn,
+      description: "The role COPY uses; for an existing warehouse, attach it to the cluster or namespace (see help)",
     });
   }
 }
