@@ -1,0 +1,126 @@
+/**
+ * The PostgreSQL rendering of a plan: quoting, literals, and the exact statements of a full and an incremental load.
+ */
+import { InvalidHeaderError, LoadPlanError } from "../handlers/load/errors";
+import { planLoad, type PlanLoadInput } from "../handlers/load/planner";
+import {
+  quoteLiteral,
+  renderPostgresFailure,
+  renderPostgresPrepare,
+  renderPostgresTransaction,
+  timestampLiteral,
+} from "../handlers/load/render-postgres";
+import { exportKey } from "./load-test-support";
+
+function plan(overrides: Partial<PlanLoadInput> = {}) {
+  return planLoad({
+    schema: "cs",
+    metadataSchema: "meta",
+    table: "comments",
+    kind: "full",
+    files: [{ objectKey: exportKey("full", "comments", "20240301020304"), header: ["text", "id"], compression: "none" }],
+    knownColumns: [
+      { name: "id", type: "INTEGER" },
+      { name: "text", type: "VARCHAR(MAX)" },
+    ],
+    currentColumns: undefined,
+    loadId: "load-1",
+    ...overrides,
+  });
+}
+
+describe("renderPostgres", () => {
+  it("doubles single quotes in literals and refuses NUL", () => {
+    expect(quoteLiteral("it's")).toBe("'it''s'");
+    expect(quoteLiteral("''; DROP TABLE x; --")).toBe("'''''; DROP TABLE x; --'");
+    expect(() => quoteLiteral("a\0b")).toThrow(LoadPlanError);
+  });
+
+  it("writes export times as TIMESTAMP literals, and only well-formed ones", () => {
+    expect(timestampLiteral("2024-03-01T02:03:04Z")).toBe("TIMESTAMP '2024-03-01 02:03:04'");
+    expect(() => timestampLiteral("2024-03-01 02:03:04'; DROP TABLE x; --")).toThrow(LoadPlanError);
+  });
+
+  it("renders the prepare statements from schemas/metadata.ts, for PostgreSQL", () => {
+    const sql = renderPostgresPrepare(plan());
+    expect(sql[0]).toBe('CREATE SCHEMA IF NOT EXISTS "cs"');
+    expect(sql[1]).toBe('CREATE SCHEMA IF NOT EXISTS "meta"');
+    expect(sql.join("\n")).toContain('CREATE TABLE IF NOT EXISTS "meta"."load_ledger"');
+    expect(sql.join("\n")).toContain("(now() AT TIME ZONE 'UTC')");
+  });
+
+  it("renders a full load", () => {
+    const statements = renderPostgresTransaction(plan());
+    const guard =
+      `EXISTS (SELECT 1 FROM "meta"."load_ledger" AS l WHERE l."table_name" = 'comments' AND l."kind" = 'full' ` +
+      `AND l."outcome" = 'loaded' AND l."exported_at" > TIMESTAMP '2024-03-01 02:03:04')`;
+    expect(statements.map((s) => s.sql)).toEqual([
+      'CREATE TABLE IF NOT EXISTS "cs"."comments" (\n  "id" INTEGER,\n  "text" TEXT,\n  "_cs_exported_at" TIMESTAMP NOT NULL\n)',
+      'LOCK TABLE "cs"."comments" IN SHARE ROW EXCLUSIVE MODE',
+      'CREATE TEMP TABLE "cs_stage_1" ON COMMIT DROP AS SELECT "text", "id" FROM "cs"."comments" WITH NO DATA',
+      `COPY "cs_stage_1" ("text", "id") FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')`,
+      'ANALYZE "cs_stage_1"',
+      `DELETE FROM "cs"."comments" AS t WHERE (t."_cs_exported_at" <= TIMESTAMP '2024-03-01 02:03:04' OR t."_cs_exported_at" IS NULL) AND NOT ${guard}`,
+      `INSERT INTO "cs"."comments" ("text", "id", "_cs_exported_at") SELECT s."text", s."id", TIMESTAMP '2024-03-01 02:03:04' ` +
+        `FROM "cs_stage_1" AS s WHERE NOT EXISTS (SELECT 1 FROM "cs"."comments" AS t WHERE t."id" = s."id") AND NOT ${guard}`,
+      `INSERT INTO "meta"."load_ledger" ("load_id", "table_name", "kind", "object_key", "exported_at", "rows_loaded", "outcome", ` +
+        `"statement_id", "started_at", "finished_at") SELECT 'load-1', 'comments', 'full', ` +
+        `'exports/full/comments/20240301/comments_20240301020304.csv', TIMESTAMP '2024-03-01 02:03:04', ` +
+        `CASE WHEN ${guard} THEN 0 ELSE (SELECT COUNT(*) FROM "cs_stage_1") END, ` +
+        `CASE WHEN ${guard} THEN 'skipped-stale' ELSE 'loaded' END, NULL, (transaction_timestamp() AT TIME ZONE 'UTC'), ` +
+        `(clock_timestamp() AT TIME ZONE 'UTC') RETURNING "object_key", "outcome", "rows_loaded"`,
+      'DROP TABLE IF EXISTS "cs_stage_1"',
+    ]);
+    expect(statements[3]).toMatchObject({
+      kind: "copy",
+      target: '"cs_stage_1" ("text", "id")',
+      objectKey: "exports/full/comments/20240301/comments_20240301020304.csv",
+      compression: "none",
+    });
+  });
+
+  it("renders an incremental load's delete on the file's ids, and an added column", () => {
+    const statements = renderPostgresTransaction(
+      plan({
+        kind: "incremental",
+        currentColumns: ["id", "text", "_cs_exported_at"],
+        files: [
+          {
+            objectKey: exportKey("incremental", "comments", "20240301020304", true),
+            header: ["id", "sentiment"],
+            compression: "bzip2",
+          },
+        ],
+      }),
+    );
+    expect(statements[1].sql).toBe('ALTER TABLE "cs"."comments" ADD COLUMN IF NOT EXISTS "sentiment" TEXT');
+    expect(statements.find((s) => s.op === "delete-replaced")!.sql).toMatch(
+      /^DELETE FROM "cs"\."comments" AS t USING "cs_stage_1" AS s WHERE t\."id" = s\."id" AND \(t\."_cs_exported_at" <= TIMESTAMP '2024-03-01 02:03:04' OR t\."_cs_exported_at" IS NULL\) AND NOT EXISTS \(.* l\."exported_at" >= TIMESTAMP '2024-03-01 02:03:04'\)$/,
+    );
+    expect(statements.find((s) => s.kind === "copy")).toMatchObject({ compression: "bzip2" });
+  });
+
+  it("refuses a header column longer than PostgreSQL's 63-byte identifiers (Redshift would take it)", () => {
+    const long = "c".repeat(64);
+    const p = plan({
+      files: [{ objectKey: exportKey("full", "comments", "20240301020304"), header: ["id", long], compression: "none" }],
+    });
+    expect(() => renderPostgresTransaction(p)).toThrow(InvalidHeaderError);
+  });
+
+  it("records failures with bind parameters, one row per file", () => {
+    const failure = renderPostgresFailure(plan(), "invalid input syntax for type integer: \"x'); DROP TABLE y; --\"");
+    expect(failure.sql).toBe(
+      'INSERT INTO "meta"."load_failures" ("load_id", "table_name", "kind", "object_key", "exported_at", "error", "statement_id") ' +
+        "VALUES ($1, $2, $3, $4, $5::timestamp, $6, NULL)",
+    );
+    expect(failure.values).toEqual([
+      "load-1",
+      "comments",
+      "full",
+      "exports/full/comments/20240301/comments_20240301020304.csv",
+      "2024-03-01 02:03:04",
+      "invalid input syntax for type integer: \"x'); DROP TABLE y; --\"",
+    ]);
+  });
+});
