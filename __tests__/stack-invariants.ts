@@ -145,6 +145,37 @@ export function wiringViolations(tf: Json): string[] {
   return out;
 }
 
+/**
+ * Every EventBridge target that is an SQS queue has a queue policy letting events.amazonaws.com send, for that
+ * rule only; and the bucket the rules match sends its events to EventBridge.
+ */
+export function eventWiringViolations(tf: Json): string[] {
+  const out: string[] = [];
+  const queuePolicies = resourcesOf(tf, "aws_sqs_queue_policy");
+  for (const [name, target] of resourcesOf(tf, "aws_cloudwatch_event_target")) {
+    const queue = refTarget(target.arn);
+    if (!queue.startsWith("aws_sqs_queue.")) continue;
+    const rule = refTarget(target.rule);
+    const allowed = queuePolicies.some(([, p]) => {
+      if (refTarget(p.queue_url) !== queue) return false;
+      const doc = tf.data.aws_iam_policy_document[refTarget(p.policy).split(".")[1]];
+      return doc.statement.some(
+        (s: Json) =>
+          s.effect === "Allow" &&
+          s.actions.includes("sqs:SendMessage") &&
+          s.principals?.some((pr: Json) => pr.type === "Service" && pr.identifiers.includes("events.amazonaws.com")) &&
+          s.condition?.some((c: Json) => c.variable === "aws:SourceArn" && c.values.some((v: string) => refTarget(v) === rule)),
+      );
+    });
+    if (!allowed) out.push(`${name}: ${queue} does not let ${rule} send`);
+  }
+  if (resourcesOf(tf, "aws_cloudwatch_event_rule").some(([, r]) => String(r.event_pattern).includes("aws.s3"))) {
+    const notifications = resourcesOf(tf, "aws_s3_bucket_notification");
+    if (!notifications.some(([, n]) => n.eventbridge === true)) out.push("rules match S3 events, but no bucket sends events to EventBridge");
+  }
+  return out;
+}
+
 /** No attribute anywhere carries a password or secret value. */
 export function secretValueViolations(tf: Json): string[] {
   const out: string[] = [];
@@ -162,6 +193,7 @@ export function allViolations(tf: Json, prefix: string): string[] {
     ...functionLogViolations(tf),
     ...nameViolations(tf, prefix),
     ...wiringViolations(tf),
+    ...eventWiringViolations(tf),
     ...secretValueViolations(tf),
   ];
 }

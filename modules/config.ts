@@ -6,6 +6,7 @@
  * This module is pure (no cdktf, no process.env): tests and `main.ts` call it the same way.
  */
 import { CONTROLSHIFT_TABLES } from "../schemas/controlshift-tables";
+import { DEFAULT_METADATA_SCHEMA } from "../schemas/metadata";
 
 /** Where ControlShift hosts the instance; it decides which export buckets the download URLs may point at. */
 export type ControlShiftRegion = "us" | "eu";
@@ -225,11 +226,42 @@ export interface MirrorConfig {
   /** The warehouse's VPC, subnets and allow-list (not used with warehouse.mode "existing"). */
   readonly network: NetworkConfig;
   readonly warehouse: WarehouseConfig;
+  readonly loaders: LoadersConfig;
+}
+
+/** Memory and timeout of one table's two loaders. */
+export interface LoaderSizing {
+  readonly memoryMiB: number;
+  readonly timeoutSeconds: number;
+}
+
+export interface LoadersConfig {
+  /** The warehouse schema the mirrored tables live in. @default "controlshift" */
+  readonly dataSchema: string;
+  /** The schema of the load ledger, the failures table and the freshness view. @default "controlshift_mirror_meta" */
+  readonly metadataSchema: string;
+  /** Every loader's memory. @default 512 */
+  readonly memoryMiB: number;
+  /**
+   * Every loader's timeout. A load still running when it nears the timeout is left running in the warehouse and
+   * picked up again by the queue's retry. @default 300
+   */
+  readonly timeoutSeconds: number;
+  /** Per-table sizing (`signatures` is the giant). @default { signatures: { memoryMiB: 1024, timeoutSeconds: 900 } } */
+  readonly tables: Readonly<Record<string, Partial<LoaderSizing>>>;
+  /** Incremental files of one table loaded together in one transaction (fewer commits on the cluster). @default 10 */
+  readonly incrementalBatchSize: number;
+  /** How long an incremental queue waits to fill a batch. @default 60 */
+  readonly incrementalBatchingWindowSeconds: number;
+  /** Deliveries of a load before its message moves to the loader's dead-letter queue. @default 5 */
+  readonly maxReceiveCount: number;
 }
 
 /** Sections whose fields are filled in one by one; the rest (lists, tags, backend) are taken whole. */
 type PartialSections<T> = {
-  [K in keyof T]?: K extends "controlshift" | "exports" | "receiver" | "downloader" | "network" | "warehouse" ? Partial<T[K]> : T[K];
+  [K in keyof T]?: K extends "controlshift" | "exports" | "receiver" | "downloader" | "network" | "warehouse" | "loaders"
+    ? Partial<T[K]>
+    : T[K];
 };
 
 /** What an operator writes: every field optional. */
@@ -298,6 +330,16 @@ export function defaultConfig(prefix = DEFAULT_PREFIX): MirrorConfig {
       enhancedVpcRouting: false,
       auditLogging: false,
       baseCapacity: 8,
+    },
+    loaders: {
+      dataSchema: "controlshift",
+      metadataSchema: DEFAULT_METADATA_SCHEMA,
+      memoryMiB: 512,
+      timeoutSeconds: 300,
+      tables: { signatures: { memoryMiB: 1024, timeoutSeconds: 900 } },
+      incrementalBatchSize: 10,
+      incrementalBatchingWindowSeconds: 60,
+      maxReceiveCount: 5,
     },
   };
 }
@@ -376,6 +418,14 @@ export function withDefaults(input: MirrorConfigInput = {}): MirrorConfig {
         defaultAvailabilityZones(input.region ?? d.region, input.warehouse?.mode ?? d.warehouse.mode),
     },
     warehouse: { ...d.warehouse, ...input.warehouse },
+    loaders: {
+      ...d.loaders,
+      ...input.loaders,
+      // The default sizing of `signatures` applies only when it is mirrored; a table list of one's own is checked.
+      tables:
+        input.loaders?.tables ??
+        Object.fromEntries(Object.entries(d.loaders.tables).filter(([t]) => (input.tables ?? d.tables).includes(t))),
+    },
   };
 }
 
@@ -484,6 +534,8 @@ export function validateConfig(config: MirrorConfig): string[] {
 
   checkNetwork(c, config);
   checkWarehouse(c, config);
+
+  checkLoaders(c, config);
 
   return c.problems;
 }
@@ -833,6 +885,55 @@ function checkExistingWarehouse(c: Checker, config: MirrorConfig, e: ExistingWar
 }
 
 /** Defaults + validation: the config a stack is built from. Throws ConfigError listing every problem. */
+/** The longest function name a loader gets: `<prefix>-load-incremental-<table>`; Lambda allows 64 characters. */
+export function loaderFunctionName(prefix: string, kind: "full" | "incremental", table: string): string {
+  return `${prefix}-load-${kind}-${table}`;
+}
+
+const SCHEMA_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function checkLoaders(c: Checker, config: MirrorConfig): void {
+  const l = config.loaders;
+  for (const field of ["dataSchema", "metadataSchema"] as const) {
+    if (typeof l[field] !== "string" || !SCHEMA_NAME_PATTERN.test(l[field])) {
+      c.add(`loaders.${field}`, l[field], "must be a schema name: lower-case letters, digits and _, not starting with a digit, at most 63 characters");
+    }
+  }
+  if (l.dataSchema === l.metadataSchema) {
+    c.add("loaders.metadataSchema", l.metadataSchema, "must differ from loaders.dataSchema (a ControlShift table could be named like the ledger)");
+  }
+  c.sizing("loaders", l);
+  for (const [table, sizing] of Object.entries(l.tables ?? {})) {
+    if (!Array.isArray(config.tables) || !config.tables.includes(table)) {
+      c.add(`loaders.tables.${table}`, sizing, "names a table that is not in tables: size only tables you mirror");
+      continue;
+    }
+    if (sizing.memoryMiB !== undefined) c.integer(`loaders.tables.${table}.memoryMiB`, sizing.memoryMiB, 128, 10240);
+    if (sizing.timeoutSeconds !== undefined) c.integer(`loaders.tables.${table}.timeoutSeconds`, sizing.timeoutSeconds, 1, 900);
+  }
+  // SQS event sources take at most 10 messages a batch with a batching window, at most 300 s of window.
+  c.integer("loaders.incrementalBatchSize", l.incrementalBatchSize, 1, 10);
+  c.integer("loaders.incrementalBatchingWindowSeconds", l.incrementalBatchingWindowSeconds, 0, 300);
+  c.integer("loaders.maxReceiveCount", l.maxReceiveCount, 1, 1000);
+  if (typeof config.prefix === "string" && Array.isArray(config.tables)) {
+    for (const table of config.tables) {
+      const name = loaderFunctionName(config.prefix, "incremental", String(table));
+      if (name.length > 64) {
+        c.add("tables", table, `gives the loader name ${JSON.stringify(name)}, longer than Lambda's 64 characters: use a shorter prefix`);
+      }
+    }
+  }
+}
+
+/** The sizing of one table's loaders: the table's own, else every loader's. */
+export function loaderSizing(config: MirrorConfig, table: string): LoaderSizing {
+  const own = config.loaders.tables[table] ?? {};
+  return {
+    memoryMiB: own.memoryMiB ?? config.loaders.memoryMiB,
+    timeoutSeconds: own.timeoutSeconds ?? config.loaders.timeoutSeconds,
+  };
+}
+
 export function resolveConfig(input: MirrorConfigInput = {}): MirrorConfig {
   const config = withDefaults(input);
   const problems = validateConfig(config);

@@ -3,7 +3,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { setting } from "./access";
 import { configureBackend } from "./backend";
-import { MirrorConfig } from "./config";
+import { MirrorConfig, loaderSizing } from "./config";
 import { ExportsBucket } from "./exports-bucket";
 import { DEFAULT_BUNDLE_DIR, HandlerBundles } from "./handler-bundles";
 import { MirrorFunction } from "./mirror-function";
@@ -12,6 +12,7 @@ import { QueueWithDlq, addQueueConsumer } from "./queue-with-dlq";
 import { SigningSecret } from "./signing-secret";
 import { Warehouse } from "./warehouse";
 import { networkFromConfig, warehouseFromConfig } from "./warehouse-from-config";
+import { LoadKind, TableLoader } from "./table-loader";
 import { WebhookApi } from "./webhook-api";
 
 export interface MirrorStackProps {
@@ -38,6 +39,8 @@ export class MirrorStack extends TerraformStack {
   readonly receiver: MirrorFunction;
   readonly downloader: MirrorFunction;
   readonly webhookApi: WebhookApi;
+  /** One full and one incremental loader per configured table, in config order. */
+  readonly loaders: readonly { readonly table: string; readonly full: TableLoader; readonly incremental: TableLoader }[];
   /** The warehouse's VPC, subnets and security group; undefined for an existing warehouse. */
   readonly network?: Network;
   /** Where the loaders load: `warehouse.grantDataApi()` gives a function the Data API access and its variables. */
@@ -78,7 +81,6 @@ export class MirrorStack extends TerraformStack {
     this.network = networkFromConfig(this, "network", config);
     this.warehouse = warehouseFromConfig(this, "warehouse", config, this.exportsBucket, this.network);
 
-    const controlshiftBuckets = setting("CONTROLSHIFT_BUCKETS", config.controlshift.exportBuckets.join(","));
     this.receiver = new MirrorFunction(this, "receiver", {
       functionName: `${p}-receiver`,
       description: "Verifies ControlShift webhooks and queues bulk-data exports for download",
@@ -90,7 +92,7 @@ export class MirrorStack extends TerraformStack {
         this.signingSecret.grantRead(),
         this.downloads.grantSend("DOWNLOAD_QUEUE_URL"),
         setting("TABLES", config.tables.join(",")),
-        controlshiftBuckets,
+        setting("CONTROLSHIFT_BUCKETS", config.controlshift.exportBuckets.join(",")),
         setting("MAX_BODY_BYTES", config.receiver.maxBodyBytes),
         setting("SECRET_CACHE_SECONDS", config.receiver.secretCacheSeconds),
       ],
@@ -107,7 +109,6 @@ export class MirrorStack extends TerraformStack {
         this.exportsBucket.grantWriteExports(),
         this.downloads.grantConsume(),
         this.downloads.grantSendToDeadLetter("DEAD_LETTER_QUEUE_URL"),
-        controlshiftBuckets,
         setting("PART_SIZE_MIB", config.downloader.partSizeMiB),
         setting("UPLOAD_QUEUE_SIZE", config.downloader.uploadQueueSize),
       ],
@@ -115,6 +116,36 @@ export class MirrorStack extends TerraformStack {
     addQueueConsumer(this, "downloader-source", this.downloads, this.downloader, {
       batchSize: 1,
       maxConcurrency: config.downloader.maxConcurrency,
+    });
+
+    // A full and an incremental loader per configured table, sharing one bundle (DESIGN: per-table isolation,
+    // logs, tuning and alarms). Construct ids are the table names: adding a table never renames another's.
+    const loaderBundle = bundles.get("loader");
+    const warehouseGrants = [this.warehouse.grantDataApi()];
+    const schemas = [
+      setting("DATA_SCHEMA", config.loaders.dataSchema),
+      setting("METADATA_SCHEMA", config.loaders.metadataSchema),
+    ];
+    this.loaders = config.tables.map((table) => {
+      const sizing = loaderSizing(config, table);
+      const pair = new Construct(this, `load-${table}`);
+      const make = (kind: LoadKind) =>
+        new TableLoader(pair, kind, {
+          prefix: p,
+          table,
+          kind,
+          bundle: loaderBundle,
+          exportsBucket: this.exportsBucket,
+          warehouseGrants,
+          settings: schemas,
+          memoryMiB: sizing.memoryMiB,
+          timeoutSeconds: sizing.timeoutSeconds,
+          logRetentionDays: config.logRetentionDays,
+          batchSize: config.loaders.incrementalBatchSize,
+          batchingWindowSeconds: config.loaders.incrementalBatchingWindowSeconds,
+          maxReceiveCount: config.loaders.maxReceiveCount,
+        });
+      return { table, full: make("full"), incremental: make("incremental") };
     });
 
     this.webhookApi = new WebhookApi(this, "webhook", {
