@@ -59,18 +59,18 @@ describe("renderPostgres", () => {
       'LOCK TABLE "cs"."comments" IN SHARE ROW EXCLUSIVE MODE',
       'CREATE TEMP TABLE "cs_stage_1" ON COMMIT DROP AS SELECT "text", "id" FROM "cs"."comments" WITH NO DATA',
       `COPY "cs_stage_1" ("text", "id") FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')`,
-      'ANALYZE "cs_stage_1"',
       `DELETE FROM "cs"."comments" AS t WHERE (t."_cs_exported_at" <= TIMESTAMP '2024-03-01 02:03:04' OR t."_cs_exported_at" IS NULL) AND NOT ${guard}`,
       `INSERT INTO "cs"."comments" ("text", "id", "_cs_exported_at") SELECT s."text", s."id", TIMESTAMP '2024-03-01 02:03:04' ` +
         `FROM "cs_stage_1" AS s WHERE NOT EXISTS (SELECT 1 FROM "cs"."comments" AS t WHERE t."id" = s."id") AND NOT ${guard}`,
       `INSERT INTO "meta"."load_ledger" ("load_id", "table_name", "kind", "object_key", "exported_at", "rows_loaded", "outcome", ` +
         `"statement_id", "started_at", "finished_at") SELECT 'load-1', 'comments', 'full', ` +
         `'exports/full/comments/20240301/comments_20240301020304.csv', TIMESTAMP '2024-03-01 02:03:04', ` +
-        `CASE WHEN ${guard} THEN 0 ELSE (SELECT COUNT(*) FROM "cs_stage_1") END, ` +
+        `CASE WHEN ${guard} THEN 0 ELSE $1::bigint END, ` +
         `CASE WHEN ${guard} THEN 'skipped-stale' ELSE 'loaded' END, NULL, (transaction_timestamp() AT TIME ZONE 'UTC'), ` +
         `(clock_timestamp() AT TIME ZONE 'UTC') RETURNING "object_key", "outcome", "rows_loaded"`,
       'DROP TABLE IF EXISTS "cs_stage_1"',
     ]);
+    expect(statements[6]).toMatchObject({ op: "record-load", bindCopiedRows: true });
     expect(statements[3]).toMatchObject({
       kind: "copy",
       target: '"cs_stage_1" ("text", "id")',

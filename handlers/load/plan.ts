@@ -193,9 +193,10 @@ export interface InsertNewStep {
  * The ledger row of one file, inside the transaction, after its merge (columns of `schemas/metadata.ts`).
  * Redshift: `INSERT INTO "meta"."load_ledger" (load_id, table_name, kind, object_key, exported_at, rows_loaded,
  *   outcome, statement_id, started_at, finished_at) SELECT '<loadId>', '<table>', '<kind>', '<objectKey>',
- *   '<T>'::TIMESTAMP, CASE WHEN EXISTS (<guard>) THEN 0 ELSE (SELECT COUNT(*) FROM "cs_stage_1") END,
+ *   '<T>'::TIMESTAMP, CASE WHEN EXISTS (<guard>) THEN 0 ELSE pg_last_copy_count() END,
  *   CASE WHEN EXISTS (<guard>) THEN 'skipped-stale' ELSE 'loaded' END, NULL, SYSDATE, GETDATE()`
- * (SYSDATE is the transaction's start, GETDATE() the statement's; `loaded_at` takes its default).
+ * (pg_last_copy_count() is the rows of the session's latest COPY, this file's; `(SELECT COUNT(*) FROM "cs_stage_1")`
+ * would do too. SYSDATE is the transaction's start, GETDATE() the statement's; `loaded_at` takes its default.)
  * `rows_loaded` is the number of data rows in the file when it was merged, 0 when it was skipped.
  */
 export interface RecordLoadStep {

@@ -47,6 +47,8 @@ export interface PostgresWarehouseOptions {
   readonly driver: PostgresDriver;
   /** The object store: opens an export by key (S3 GetObject, a local folder, a test's in-memory map). */
   readonly openObject: ObjectOpener;
+  /** Called after each statement that succeeded, with its duration: for logs and the benchmark. */
+  readonly onStatement?: (event: { readonly op: string; readonly sql: string; readonly ms: number }) => void;
 }
 
 /** The object's bytes as CSV text: decompressed on the fly when it is bzip2. */
@@ -62,12 +64,14 @@ async function openCsv(openObject: ObjectOpener, statement: Extract<PostgresStat
 export class PostgresWarehouse implements Warehouse {
   private readonly driver: PostgresDriver;
   private readonly openObject: ObjectOpener;
+  private readonly onStatement: PostgresWarehouseOptions["onStatement"];
   /** Prepare statements already run by this adapter: metadata DDL does not need to run for every load. */
   private readonly prepared = new Set<string>();
 
   constructor(options: PostgresWarehouseOptions) {
     this.driver = options.driver;
     this.openObject = options.openObject;
+    this.onStatement = options.onStatement;
   }
 
   async tableColumns(schema: string, table: string): Promise<readonly string[] | undefined> {
@@ -93,6 +97,7 @@ export class PostgresWarehouse implements Warehouse {
     return this.driver.withSession(async (session) => {
       let current: string | undefined;
       let inTransaction = false;
+      let copiedRows = 0;
       const files: FileLoadResult[] = [];
       try {
         for (const sql of prepare) {
@@ -106,16 +111,19 @@ export class PostgresWarehouse implements Warehouse {
         inTransaction = true;
         for (const statement of statements) {
           current = statement.sql;
+          const started = Date.now();
           if (statement.kind === "copy") {
             const data = await openCsv(this.openObject, statement);
             try {
-              await session.copyFrom(statement.target, statement.options, data);
+              copiedRows = await session.copyFrom(statement.target, statement.options, data);
             } finally {
               data.destroy();
             }
+            this.onStatement?.({ op: statement.op, sql: statement.sql, ms: Date.now() - started });
             continue;
           }
-          const rows = await session.query(statement.sql);
+          const rows = await session.query(statement.sql, statement.bindCopiedRows ? [copiedRows] : undefined);
+          this.onStatement?.({ op: statement.op, sql: statement.sql, ms: Date.now() - started });
           if (statement.op === "record-load") {
             for (const r of rows) {
               files.push({
