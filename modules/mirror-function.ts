@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { TerraformStack } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -26,6 +27,27 @@ export const LAMBDA_RUNTIME = "nodejs22.x";
 /** Graviton: cheaper per GB-second, and the bundles are pure JavaScript. */
 export const LAMBDA_ARCHITECTURE = "arm64";
 
+const trustPolicies = new WeakMap<TerraformStack, DataAwsIamPolicyDocument>();
+
+/** The trust policy every function role shares ("Lambda may assume this role"): one document per stack. */
+function lambdaTrustPolicy(scope: Construct): DataAwsIamPolicyDocument {
+  const stack = TerraformStack.of(scope);
+  let doc = trustPolicies.get(stack);
+  if (!doc) {
+    doc = new DataAwsIamPolicyDocument(stack, "lambda-trust-policy", {
+      statement: [
+        {
+          effect: "Allow",
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }],
+        },
+      ],
+    });
+    trustPolicies.set(stack, doc);
+  }
+  return doc;
+}
+
 /**
  * A Lambda function with its own role, its own log group (with retention) and an inline policy built from
  * its grants. The role may write only to its own log group: no account-wide managed policy.
@@ -46,19 +68,10 @@ export class MirrorFunction extends Construct {
       retentionInDays: props.logRetentionDays,
     });
 
-    const assume = new DataAwsIamPolicyDocument(this, "assume", {
-      statement: [
-        {
-          effect: "Allow",
-          actions: ["sts:AssumeRole"],
-          principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }],
-        },
-      ],
-    });
     this.role = new IamRole(this, "role", {
       name: props.functionName,
       description: `Runs ${props.functionName}`,
-      assumeRolePolicy: assume.json,
+      assumeRolePolicy: lambdaTrustPolicy(this).json,
     });
 
     const logWrite: PolicyStatement = {
