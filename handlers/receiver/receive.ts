@@ -14,7 +14,7 @@ import {
   TABLE_NAME_PATTERN,
   parseExportFileName,
 } from "../shared/export-file";
-import { type ExportUrl, ExportUrlError, parseExportUrl } from "../shared/export-url";
+import { type ExportUrl, ExportUrlError, type LoopbackUrlPrefix, parseExportUrl } from "../shared/export-url";
 import { BadRequestError, HttpError, PayloadTooLargeError, UnauthorizedError } from "../shared/http-errors";
 import { SIGNATURE_HEADER, parseSignatureHeader, signatureMatches } from "../shared/signature";
 import {
@@ -60,6 +60,12 @@ export interface ReceiverSettings {
   readonly buckets: readonly string[];
   /** Bodies larger than this many bytes are answered 413 before any other work. */
   readonly maxBodyBytes: number;
+  /**
+   * Loopback URL prefixes accepted besides the buckets: the local runner's (`npm run local`) stand-in for
+   * ControlShift's bucket. The Lambda entry never sets it, and no environment variable can.
+   * @default []
+   */
+  readonly loopbackUrlPrefixes?: readonly LoopbackUrlPrefix[];
 }
 
 /** Handles one webhook request. Reports exactly one outcome through `ports.report`, then answers. */
@@ -112,7 +118,7 @@ async function handle(
   details.kind = kind;
   if (!settings.tables.has(table)) return ignored("unconfigured-table", details);
 
-  const url = checkUrl(data.url, settings.buckets, details);
+  const url = checkUrl(data.url, settings.buckets, settings.loopbackUrlPrefixes ?? [], details);
   const file = checkFileName(kind, table, url.fileName);
   const compression = checkCompression(data.compression_format, file.fileName);
   // data.s3 is ignored: it only restates the URL's bucket and key, and only when ControlShift knows our account id.
@@ -228,7 +234,12 @@ function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function checkUrl(value: unknown, buckets: readonly string[], details: Record<string, unknown>): ExportUrl {
+function checkUrl(
+  value: unknown,
+  buckets: readonly string[],
+  loopbackPrefixes: readonly LoopbackUrlPrefix[],
+  details: Record<string, unknown>,
+): ExportUrl {
   if (typeof value !== "string") throw new BadRequestError("data.url is missing or not a string");
   // Host and path are safe to log, even for a URL about to be rejected; the query (presigned signature) is not.
   try {
@@ -238,7 +249,7 @@ function checkUrl(value: unknown, buckets: readonly string[], details: Record<st
     // Unparseable: parseExportUrl says so below.
   }
   try {
-    return parseExportUrl(value, buckets);
+    return parseExportUrl(value, buckets, loopbackPrefixes);
   } catch (err) {
     if (err instanceof ExportUrlError) throw new BadRequestError(err.message, { cause: err });
     throw err;

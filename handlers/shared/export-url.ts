@@ -5,6 +5,10 @@
  * fetches whatever URL the job carries, so the receiver accepts only HTTPS URLs on the configured ControlShift export
  * buckets: a signed but compromised or misconfigured sender must not make us fetch from anywhere else.
  *
+ * The one exception is for local runs (`npm run local`, scripts/local): URLs under explicit loopback prefixes
+ * (`http://127.0.0.1:8080/`), where a local HTTP server plays ControlShift's bucket. Such a prefix only exists when a
+ * caller builds one with parseLoopbackUrlPrefix; the Lambda entry never does, so production accepts the buckets only.
+ *
  * Error messages never repeat the URL's query: it holds the presigned signature.
  */
 import { isIP } from "node:net";
@@ -28,8 +32,8 @@ export const S3_BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 export interface ExportUrl {
   /** The URL as parsed and checked (WHATWG serialisation), query included: what the downloader fetches. */
   readonly href: string;
-  /** The allowed bucket the host names. */
-  readonly bucket: string;
+  /** The allowed bucket the host names; undefined for a URL under a loopback prefix. */
+  readonly bucket: string | undefined;
   readonly host: string;
   /** The URL's path without query: safe to log. */
   readonly path: string;
@@ -42,16 +46,73 @@ export class ExportUrlError extends Error {
 }
 
 /**
- * Parses `raw` and checks it is an HTTPS URL on one of `allowedBuckets`: no credentials, no port other than 443, a host
- * name (not an IP address) of the form `<bucket>.s3[.-<region>].amazonaws.com`.
- * Throws ExportUrlError saying which rule the URL breaks.
+ * A URL prefix on this machine whose URLs are accepted besides the ControlShift buckets (local runs only). Made by
+ * parseLoopbackUrlPrefix, which refuses any host that is not a loopback address.
  */
-export function parseExportUrl(raw: string, allowedBuckets: readonly string[]): ExportUrl {
+export interface LoopbackUrlPrefix {
+  /** `http://127.0.0.1:8080` */
+  readonly origin: string;
+  /** The path every accepted URL starts with; ends in `/`. */
+  readonly path: string;
+}
+
+/** Whether a URL host name (as WHATWG URL spells it) is this machine: 127.0.0.0/8, [::1] or localhost. */
+function isLoopbackHost(hostname: string): boolean {
+  if (hostname === "localhost" || hostname === "[::1]") return true;
+  return isIP(hostname) === 4 && hostname.startsWith("127.");
+}
+
+/**
+ * Parses an `http[s]://<loopback host>[:port]/[path/]` prefix. Throws ExportUrlError when the host is not a loopback
+ * address, the scheme is not http(s), or the prefix carries credentials, a query or a fragment, or a path that does not
+ * end in `/` (so that `/exports` cannot also admit `/exports-elsewhere`).
+ */
+export function parseLoopbackUrlPrefix(raw: string): LoopbackUrlPrefix {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ExportUrlError(`URL prefix ${JSON.stringify(raw)} is not a valid URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ExportUrlError(`URL prefix ${JSON.stringify(raw)} must use http or https`);
+  }
+  if (!isLoopbackHost(url.hostname)) {
+    throw new ExportUrlError(
+      `URL prefix ${JSON.stringify(raw)}: host ${url.hostname} is not this machine (127.0.0.0/8, [::1] or localhost)`,
+    );
+  }
+  if (url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
+    throw new ExportUrlError(`URL prefix ${JSON.stringify(raw)} must not carry credentials, a query or a fragment`);
+  }
+  if (!url.pathname.endsWith("/")) {
+    throw new ExportUrlError(`URL prefix ${JSON.stringify(raw)} must end in "/"`);
+  }
+  return { origin: url.origin, path: url.pathname };
+}
+
+/**
+ * Parses `raw` and checks it is an HTTPS URL on one of `allowedBuckets`: no credentials, no port other than 443, a host
+ * name (not an IP address) of the form `<bucket>.s3[.-<region>].amazonaws.com`. A URL without credentials whose
+ * origin is a prefix's and whose (normalised) path starts with the prefix's path is accepted too.
+ * Throws ExportUrlError saying which rule the URL breaks.
+ * @param loopbackPrefixes @default [] (what production passes: buckets only)
+ */
+export function parseExportUrl(
+  raw: string,
+  allowedBuckets: readonly string[],
+  loopbackPrefixes: readonly LoopbackUrlPrefix[] = [],
+): ExportUrl {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new ExportUrlError("data.url is not a valid URL");
+  }
+  const underPrefix = loopbackPrefixes.some((p) => url.origin === p.origin && url.pathname.startsWith(p.path));
+  if (underPrefix && url.username === "" && url.password === "") {
+    const path = url.pathname;
+    return { href: url.href, bucket: undefined, host: url.host, path, fileName: path.slice(path.lastIndexOf("/") + 1) };
   }
   if (url.protocol !== "https:") {
     throw new ExportUrlError(`data.url must use https, not ${url.protocol.replace(/:$/, "")}`);
