@@ -1,0 +1,356 @@
+/**
+ * One SQS batch of the loader's queue -> loads on the warehouse -> what SQS should retry.
+ *
+ * Each message is an S3 "Object Created" event (event.ts). The loader:
+ * 1. keeps the keys it can load: an export of its own table and kind in the exports bucket. Anything else (another
+ *    bucket, another table or kind, not an export key, another event type) can never load here: it is logged and
+ *    acknowledged, not retried. A body that is not an EventBridge event at all is reported as failed, so it ends in
+ *    the dead-letter queue, where the operator's alarm sees it.
+ * 2. loads each key once (SQS delivers at least once, and EventBridge too), with its compression from the `.bz2`
+ *    suffix, after reading and checking its header. A header that cannot be loaded (InvalidHeaderError, naming the
+ *    column) fails only its own messages: they go to the dead-letter queue after maxReceiveCount attempts.
+ * 3. loads the rest in export-time order, as consecutive transactions of at most REDSHIFT_FILES_PER_TRANSACTION
+ *    files (a Data API batch runs at most 40 statements: render-redshift.ts), fewer when the plan creates the table
+ *    or adds columns (the adapter's RedshiftPlanTooLargeError says how many fit, and the chunk is split). Each
+ *    transaction is atomic; splitting keeps the mirror's semantics, since a file's merge depends only on the ledger's
+ *    full loads and the table, never on a later file. When any message of the batch is a redelivery
+ *    (ApproximateReceiveCount > 1), every file is loaded in a transaction of its own, so that one file that can never
+ *    load (a bad row) does not take the good files of its batch to the dead-letter queue with it.
+ * 4. reports every message of a transaction that did not commit as a batch item failure (SQS retries it after the
+ *    visibility timeout, then the dead-letter queue): LoadFailedError (rolled back, recorded in load_failures),
+ *    LoadStillRunningError (the retry re-attaches to the running statement), Data API errors. After a still-running
+ *    statement or a Data API error, the remaining transactions of the batch are not started (the next would wait on
+ *    the table's lock, or meet the same error), and their messages are retried too.
+ *
+ * The event source mapping must use `FunctionResponseTypes: ["ReportBatchItemFailures"]`.
+ */
+import type { SQSBatchItemFailure, SQSBatchResponse } from "aws-lambda";
+import { ExportFileNameError, parseExportObjectKey, type Compression, type ExportKind } from "../shared/export-file";
+import { HeaderReadError, InvalidHeaderError, LoadFailedError, LoadPlanError, messageOf } from "../load/errors";
+import { loadExports } from "../load/load-exports";
+import type { ColumnDef, LoadOutcome } from "../load/plan";
+import { checkHeader } from "../load/planner";
+import {
+  LoadStillRunningError,
+  RedshiftDataApiError,
+  RedshiftLoadFailedError,
+  RedshiftPlanTooLargeError,
+} from "../load/redshift-errors";
+import { REDSHIFT_FILES_PER_TRANSACTION } from "../load/render-redshift";
+import type { LoadResult, Warehouse } from "../load/warehouse";
+import { LoaderMessageError, parseLoaderMessage } from "./event";
+
+/** The slice of an SQS record the loader reads. */
+export interface LoaderRecord {
+  readonly messageId: string;
+  readonly body: string;
+  readonly attributes?: { readonly ApproximateReceiveCount?: string };
+}
+
+export interface LoaderSettings {
+  readonly table: string;
+  readonly kind: ExportKind;
+  readonly dataSchema: string;
+  readonly metadataSchema: string;
+  readonly exportsBucket: string;
+  /** TABLE_SCHEMAS[table], or undefined for a table `schemas/` does not know. */
+  readonly knownColumns: readonly ColumnDef[] | undefined;
+  /** @default REDSHIFT_FILES_PER_TRANSACTION (6) */
+  readonly maxFilesPerTransaction?: number;
+}
+
+/** The subset of Powertools' Logger the core uses. */
+export interface LoaderLogger {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
+
+/** One committed load, as the metrics see it. */
+export interface LoadSummary {
+  readonly rowsLoaded: number;
+  readonly filesSkippedStale: number;
+  readonly seconds: number;
+  /** A full export whose rows were merged (not skipped as stale): the freshness alarm counts these. */
+  readonly fullLoaded: boolean;
+}
+
+export interface LoaderMetrics {
+  loadSucceeded(summary: LoadSummary): void;
+  /** A load (one transaction, or one refused file) that did not commit and will be retried or dead-lettered. */
+  loadFailed(): void;
+}
+
+export interface LoaderPorts {
+  /** The warehouse adapter (per invocation: it follows the invocation's remaining time). */
+  readonly warehouse: Warehouse;
+  /** `readExportHeader` over the exports bucket. */
+  readonly readHeader: (objectKey: string, compression: Compression) => Promise<readonly string[]>;
+  readonly logger: LoaderLogger;
+  readonly metrics: LoaderMetrics;
+  /** Milliseconds since the epoch. */
+  readonly clock: () => number;
+}
+
+/** One export file of the batch and the messages that carry it. */
+interface BatchFile {
+  readonly objectKey: string;
+  readonly exportedAt: string;
+  readonly compression: Compression;
+  readonly messageIds: string[];
+  receiveCount: number;
+}
+
+type ChunkOutcome = { type: "done" } | { type: "failed" } | { type: "stop" } | { type: "split"; files: number };
+
+function receiveCount(record: LoaderRecord): number {
+  const n = Number(record.attributes?.ApproximateReceiveCount ?? "1");
+  return Number.isFinite(n) && n > 0 ? n : 1;
+}
+
+export async function loadBatch(
+  records: readonly LoaderRecord[],
+  settings: LoaderSettings,
+  ports: LoaderPorts,
+): Promise<SQSBatchResponse> {
+  const failed = new Set<string>();
+  const { logger } = ports;
+  const base = { table: settings.table, kind: settings.kind };
+
+  // 1. What can load here, once per key.
+  const files = new Map<string, BatchFile>();
+  for (const record of records) {
+    const context = { ...base, messageId: record.messageId, receiveCount: receiveCount(record) };
+    let message;
+    try {
+      message = parseLoaderMessage(record.body);
+    } catch (err) {
+      if (!(err instanceof LoaderMessageError)) throw err;
+      logger.error("queue message is not an S3 event; it goes to the dead-letter queue", { ...context, reason: err.message });
+      failed.add(record.messageId);
+      continue;
+    }
+    if (message.type !== "object-created") {
+      logger.warn("event ignored: not an S3 Object Created event", { ...context, event: message.description });
+      continue;
+    }
+    if (message.bucket !== settings.exportsBucket) {
+      logger.warn("object ignored: not in the exports bucket", { ...context, bucket: message.bucket, objectKey: message.key });
+      continue;
+    }
+    let exportFile;
+    try {
+      exportFile = parseExportObjectKey(message.key);
+    } catch (err) {
+      if (!(err instanceof ExportFileNameError)) throw err;
+      logger.warn("object ignored: not an export key", { ...context, objectKey: message.key, reason: err.message });
+      continue;
+    }
+    if (exportFile.table !== settings.table || exportFile.kind !== settings.kind) {
+      logger.warn(`object ignored: a ${exportFile.kind} export of ${exportFile.table}, not for this loader`, {
+        ...context,
+        objectKey: message.key,
+      });
+      continue;
+    }
+    const existing = files.get(message.key);
+    if (existing) {
+      existing.messageIds.push(record.messageId);
+      existing.receiveCount = Math.max(existing.receiveCount, context.receiveCount);
+      continue;
+    }
+    files.set(message.key, {
+      objectKey: message.key,
+      exportedAt: exportFile.exportedAt,
+      compression: message.key.endsWith(".bz2") ? "bzip2" : "none",
+      messageIds: [record.messageId],
+      receiveCount: context.receiveCount,
+    });
+  }
+  const fail = (file: BatchFile) => file.messageIds.forEach((id) => failed.add(id));
+
+  // 2. Headers, read once (the planner asks again, per transaction) and checked before any SQL exists.
+  const headers = new Map<string, Promise<readonly string[]>>();
+  const readHeader = (objectKey: string, compression: Compression): Promise<readonly string[]> => {
+    let header = headers.get(objectKey);
+    if (header === undefined) {
+      header = ports.readHeader(objectKey, compression);
+      headers.set(objectKey, header);
+    }
+    return header;
+  };
+  const loadable: BatchFile[] = [];
+  const checked = await Promise.all(
+    [...files.values()].map(async (file) => {
+      try {
+        checkHeader(await readHeader(file.objectKey, file.compression), file.objectKey);
+        return { file, error: undefined };
+      } catch (error) {
+        return { file, error };
+      }
+    }),
+  );
+  for (const { file, error } of checked) {
+    if (error === undefined) {
+      loadable.push(file);
+      continue;
+    }
+    const context = { ...base, objectKey: file.objectKey, messageIds: file.messageIds, receiveCount: file.receiveCount };
+    if (error instanceof InvalidHeaderError) {
+      logger.error(
+        `export refused: ${error.column !== undefined ? `header column ${JSON.stringify(error.column.slice(0, 80))} ` : "its header "}` +
+          "cannot be loaded; nothing was loaded, and the message goes to the dead-letter queue after its retries",
+        { ...context, column: error.column, error },
+      );
+    } else if (error instanceof HeaderReadError) {
+      logger.error("export refused: its header could not be read", { ...context, error });
+    } else {
+      logger.warn("could not read the export's header; the queue will deliver it again", { ...context, error: error as Error });
+    }
+    ports.metrics.loadFailed();
+    fail(file);
+  }
+
+  // 3. Consecutive transactions in export-time order.
+  loadable.sort((a, b) =>
+    a.exportedAt !== b.exportedAt ? (a.exportedAt < b.exportedAt ? -1 : 1) : a.objectKey < b.objectKey ? -1 : 1,
+  );
+  const redelivered = loadable.some((f) => f.receiveCount > 1);
+  const perTransaction = redelivered ? 1 : Math.max(1, settings.maxFilesPerTransaction ?? REDSHIFT_FILES_PER_TRANSACTION);
+  const queue: BatchFile[][] = chunk(loadable, perTransaction);
+  while (queue.length > 0) {
+    const files = queue.shift()!;
+    const outcome = await loadChunk(files, settings, ports, readHeader);
+    if (outcome.type === "split") {
+      queue.unshift(...chunk(files, outcome.files));
+      continue;
+    }
+    if (outcome.type === "failed") files.forEach(fail);
+    if (outcome.type === "stop") {
+      files.forEach(fail);
+      for (const rest of queue.splice(0)) rest.forEach(fail);
+    }
+  }
+
+  const batchItemFailures: SQSBatchItemFailure[] = records
+    .filter((r) => failed.has(r.messageId))
+    .map((r) => ({ itemIdentifier: r.messageId }));
+  return { batchItemFailures };
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function outcomeOf(result: LoadResult): LoadOutcome | "mixed" {
+  const outcomes = new Set(result.files.map((f) => f.outcome));
+  return outcomes.size === 1 ? [...outcomes][0] : "mixed";
+}
+
+async function loadChunk(
+  files: readonly BatchFile[],
+  settings: LoaderSettings,
+  ports: LoaderPorts,
+  readHeader: (objectKey: string, compression: Compression) => Promise<readonly string[]>,
+): Promise<ChunkOutcome> {
+  const { logger } = ports;
+  const objectKeys = files.map((f) => f.objectKey);
+  const context = {
+    table: settings.table,
+    kind: settings.kind,
+    files: objectKeys,
+    messageIds: files.flatMap((f) => f.messageIds),
+    receiveCount: Math.max(...files.map((f) => f.receiveCount)),
+  };
+  const started = ports.clock();
+  const seconds = () => Math.round((ports.clock() - started) / 10) / 100;
+  try {
+    const result = await loadExports(
+      { warehouse: ports.warehouse, readHeader },
+      {
+        schema: settings.dataSchema,
+        metadataSchema: settings.metadataSchema,
+        table: settings.table,
+        kind: settings.kind,
+        files: files.map((f) => ({ objectKey: f.objectKey, compression: f.compression })),
+        knownColumns: settings.knownColumns,
+      },
+    );
+    const rowsLoaded = result.files.reduce((sum, f) => sum + f.rowsLoaded, 0);
+    const filesSkippedStale = result.files.filter((f) => f.outcome === "skipped-stale").length;
+    const outcome = outcomeOf(result);
+    const elapsed = seconds();
+    logger.info("load committed", {
+      ...context,
+      rows: rowsLoaded,
+      outcome,
+      fileOutcomes: result.files,
+      statementId: (result as Partial<{ statementId: string }>).statementId,
+      loadId: result.loadId,
+      seconds: elapsed,
+      addedColumns: result.addedColumns.map((c) => c.name),
+      createdTable: result.createdTable,
+    });
+    ports.metrics.loadSucceeded({
+      rowsLoaded,
+      filesSkippedStale,
+      seconds: elapsed,
+      fullLoaded: settings.kind === "full" && result.files.some((f) => f.outcome === "loaded"),
+    });
+    return { type: "done" };
+  } catch (err) {
+    const failure = { ...context, outcome: "failed", seconds: seconds() };
+    if (err instanceof RedshiftPlanTooLargeError && err.filesThatFit >= 1 && err.filesThatFit < files.length) {
+      logger.info("splitting the batch: the plan needs more statements than one Data API batch runs", {
+        ...context,
+        filesPerTransaction: err.filesThatFit,
+      });
+      return { type: "split", files: err.filesThatFit };
+    }
+    if (err instanceof LoadStillRunningError) {
+      logger.warn("load still running when the Lambda had to stop; it was left running and the retry re-attaches to it", {
+        ...failure,
+        outcome: "still-running",
+        statementId: err.statementId,
+        phase: err.phase,
+        waitedSeconds: Math.round(err.waitedMs / 1000),
+      });
+      return { type: "stop" };
+    }
+    ports.metrics.loadFailed();
+    if (err instanceof RedshiftDataApiError) {
+      logger[err.transient ? "warn" : "error"]("load failed: the Redshift Data API refused a call", {
+        ...failure,
+        operation: err.operation,
+        code: err.code,
+        transient: err.transient,
+        statementId: err.statementId,
+        error: err,
+      });
+      return { type: "stop" };
+    }
+    if (err instanceof LoadFailedError) {
+      logger.error("load failed and was rolled back; the failure is recorded in load_failures", {
+        ...failure,
+        statementId: err instanceof RedshiftLoadFailedError ? err.statementId : undefined,
+        redshiftError: err instanceof RedshiftLoadFailedError ? err.redshiftError : messageOf(err.cause),
+        statement: err.statement?.slice(0, 2000),
+        recordFailureError: err.recordFailureError === undefined ? undefined : messageOf(err.recordFailureError),
+        error: err,
+      });
+      return { type: "failed" };
+    }
+    if (err instanceof InvalidHeaderError || err instanceof LoadPlanError || err instanceof RedshiftPlanTooLargeError) {
+      logger.error("load refused before it reached the warehouse; nothing was loaded", {
+        ...failure,
+        column: err instanceof InvalidHeaderError ? err.column : undefined,
+        error: err,
+      });
+      return { type: "failed" };
+    }
+    logger.error("load failed unexpectedly", { ...failure, error: err as Error });
+    return { type: "stop" };
+  }
+}
