@@ -36,13 +36,17 @@ afterAll(async () => {
  * A fresh data schema and metadata schema per test: each test sees an empty warehouse.
  * `known` null: a table `schemas/` does not know.
  */
-function setup(table = "comments", known: readonly ColumnDef[] | null = TABLE_SCHEMAS.comments) {
+function setupWith(
+  table = "comments",
+  known: readonly ColumnDef[] | null = TABLE_SCHEMAS.comments,
+  fullLoads: "direct" | "staged" = "direct",
+) {
   const knownColumns = known ?? undefined;
   n += 1;
   const schema = `mirror_${n}`;
   const meta = `meta_${n}`;
   const store = new MemoryObjectStore();
-  const warehouse = new PostgresWarehouse({ driver: pg.driver, openObject: store.openObject });
+  const warehouse = new PostgresWarehouse({ driver: pg.driver, openObject: store.openObject, fullLoads });
   const ports = {
     warehouse,
     readHeader: (key: string, compression: "bzip2" | "none") => readExportHeader(store.readRange, key, compression),
@@ -71,7 +75,9 @@ function setup(table = "comments", known: readonly ColumnDef[] | null = TABLE_SC
   return { schema, meta, store, load, put, snapshot, table };
 }
 
-describe("loading ControlShift exports into PostgreSQL", () => {
+describe.each(["direct", "staged"] as const)("loading ControlShift exports into PostgreSQL (%s full loads)", (fullLoads) => {
+  const setup = (table?: string, known?: readonly ColumnDef[] | null) => setupWith(table, known, fullLoads);
+
   it("loads a full export whose header order differs from the DDL, with id not first, quoted newlines and commas", async () => {
     const t = setup();
     const key = t.put("full", "20240301020304");
@@ -141,7 +147,9 @@ describe("loading ControlShift exports into PostgreSQL", () => {
     expect(error).toBeInstanceOf(LoadFailedError);
     expect((error as LoadFailedError).objectKeys).toEqual([bad]);
     expect(((error as LoadFailedError).cause as Error).message).toMatch(/invalid input syntax for type integer: "lots"/);
-    expect((error as LoadFailedError).statement).toMatch(/^COPY "cs_stage_1"/);
+    expect((error as LoadFailedError).statement).toMatch(
+      fullLoads === "direct" ? /^COPY "mirror_\d+"\."comments" \(/ : /^COPY "cs_stage_1" \(/,
+    );
 
     expect(await t.snapshot()).toEqual(before);
     const failures = await failuresOf(pg.db, t.meta, "comments");
@@ -199,6 +207,18 @@ describe("loading ControlShift exports into PostgreSQL", () => {
     expect(rows[4]).toMatchObject({ text: "Ça marche, «très» bien\n— 👍", _cs_exported_at: "2024-03-05 02:03:04" });
     expect(rows[5].text).toBe("");
     expect(rows[0]._cs_exported_at).toBe("2024-03-01 02:03:04");
+  });
+
+  it("loads a bzip2 full export (decompressed, then COPYed)", async () => {
+    const t = setup();
+    const key = t.put("full", "20240305020304", fixture("comments_20240305020304.csv.bz2"), true);
+    const result = await t.load("full", [key]);
+    expect(result.files).toEqual([{ objectKey: key, outcome: "loaded", rowsLoaded: 2 }]);
+    const rows = await rowsOf(pg.db, t.schema, "comments", { withExportedAt: true });
+    expect(rows.map((r) => [r.id, r.text, r._cs_exported_at])).toEqual([
+      ["20", "Ça marche, «très» bien\n— 👍", "2024-03-05 02:03:04"],
+      ["21", "", "2024-03-05 02:03:04"],
+    ]);
   });
 
   it("creates a table schemas/ does not know from the header: id BIGINT, the rest text", async () => {

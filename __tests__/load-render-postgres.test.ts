@@ -49,8 +49,8 @@ describe("renderPostgres", () => {
     expect(sql.join("\n")).toContain("(now() AT TIME ZONE 'UTC')");
   });
 
-  it("renders a full load", () => {
-    const statements = renderPostgresTransaction(plan());
+  it("renders a staged full load (as Redshift runs it)", () => {
+    const statements = renderPostgresTransaction(plan(), { fullLoads: "staged" });
     const guard =
       `EXISTS (SELECT 1 FROM "meta"."load_ledger" AS l WHERE l."table_name" = 'comments' AND l."kind" = 'full' ` +
       `AND l."outcome" = 'loaded' AND l."exported_at" > TIMESTAMP '2024-03-01 02:03:04')`;
@@ -76,6 +76,42 @@ describe("renderPostgres", () => {
       target: '"cs_stage_1" ("text", "id")',
       objectKey: "exports/full/comments/20240301/comments_20240301020304.csv",
       compression: "none",
+    });
+  });
+
+  it("renders a direct full load: stale check, delete, COPY into the table, drop rows a newer export has, ledger", () => {
+    const statements = renderPostgresTransaction(plan());
+    const guard =
+      `EXISTS (SELECT 1 FROM "meta"."load_ledger" AS l WHERE l."table_name" = 'comments' AND l."kind" = 'full' ` +
+      `AND l."outcome" = 'loaded' AND l."exported_at" > TIMESTAMP '2024-03-01 02:03:04')`;
+    expect(statements.map((s) => [s.kind, s.op])).toEqual([
+      ["sql", "create-table"],
+      ["sql", "lock-table"],
+      ["stale-check", "delete-replaced"],
+      ["sql", "delete-replaced"],
+      ["copy", "copy"],
+      ["sql", "insert-new"],
+      ["sql", "record-load"],
+    ]);
+    expect(statements[2].sql).toBe(`SELECT ${guard} AS "stale"`);
+    expect(statements[4]).toEqual({
+      kind: "copy",
+      op: "copy",
+      target: '"cs"."comments" ("text", "id", "_cs_exported_at")',
+      options: "(FORMAT csv, HEADER true, ENCODING 'UTF8')",
+      objectKey: "exports/full/comments/20240301/comments_20240301020304.csv",
+      compression: "none",
+      sql: `COPY "cs"."comments" ("text", "id", "_cs_exported_at") FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')`,
+      appendExportedAt: "2024-03-01 02:03:04",
+      onlyWhenFresh: true,
+    });
+    expect(statements[5]).toEqual({
+      kind: "sql",
+      op: "insert-new",
+      onlyWhenFresh: true,
+      sql:
+        `DELETE FROM "cs"."comments" AS n WHERE n."_cs_exported_at" = TIMESTAMP '2024-03-01 02:03:04' ` +
+        `AND n."id" IN (SELECT o."id" FROM "cs"."comments" AS o WHERE o."_cs_exported_at" > TIMESTAMP '2024-03-01 02:03:04')`,
     });
   });
 

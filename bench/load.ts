@@ -227,7 +227,7 @@ async function main(): Promise<void> {
         const timings: string[] = [];
         const warehouse = new PostgresWarehouse({
           driver,
-          openObject: async () => createReadStream(csv),
+          openObject: async () => createReadStream(csv, { highWaterMark: 1 << 20 }),
           onStatement: ({ op, ms }) => {
             if (ms >= 5) timings.push(`${op} ${ms} ms`);
           },

@@ -16,9 +16,10 @@ import { pipeline } from "node:stream/promises";
 import { PassThrough } from "node:stream";
 import { truncateUtf8 } from "../../schemas/metadata";
 import { bunzip2 } from "./bzip2";
+import { appendCsvColumn } from "./csv-append-column";
 import { LoadFailedError, messageOf } from "./errors";
 import type { ObjectOpener } from "./header";
-import type { LoadOutcome, LoadPlan } from "./plan";
+import { EXPORTED_AT_COLUMN, type LoadOutcome, type LoadPlan } from "./plan";
 import {
   renderPostgresFailure,
   renderPostgresPrepare,
@@ -47,17 +48,30 @@ export interface PostgresWarehouseOptions {
   readonly driver: PostgresDriver;
   /** The object store: opens an export by key (S3 GetObject, a local folder, a test's in-memory map). */
   readonly openObject: ObjectOpener;
+  /**
+   * How full exports load (render-postgres.ts): `direct` COPYs into the table, `staged` as Redshift does.
+   * @default "direct"
+   */
+  readonly fullLoads?: "direct" | "staged";
   /** Called after each statement that succeeded, with its duration: for logs and the benchmark. */
   readonly onStatement?: (event: { readonly op: string; readonly sql: string; readonly ms: number }) => void;
 }
 
-/** The object's bytes as CSV text: decompressed on the fly when it is bzip2. */
+/**
+ * The object's bytes as CSV text for the COPY: decompressed on the fly when it is bzip2, `_cs_exported_at` appended
+ * to each record when the COPY goes straight into the table.
+ */
 async function openCsv(openObject: ObjectOpener, statement: Extract<PostgresStatement, { kind: "copy" }>): Promise<Readable> {
   const body = await openObject(statement.objectKey);
-  if (statement.compression !== "bzip2") return body;
+  const stages: NodeJS.ReadWriteStream[] = [];
+  if (statement.compression === "bzip2") stages.push(bunzip2());
+  if (statement.appendExportedAt !== undefined) {
+    stages.push(appendCsvColumn(statement.appendExportedAt, EXPORTED_AT_COLUMN));
+  }
+  if (stages.length === 0) return body;
   const out = new PassThrough();
   // The pipeline's failure reaches the COPY through `out`; the COPY's failure destroys `out`, which ends this pipeline.
-  pipeline(body, bunzip2(), out).catch((err: Error) => out.destroy(err));
+  pipeline([body, ...stages, out]).catch((err: Error) => out.destroy(err));
   return out;
 }
 
@@ -65,6 +79,7 @@ export class PostgresWarehouse implements Warehouse {
   private readonly driver: PostgresDriver;
   private readonly openObject: ObjectOpener;
   private readonly onStatement: PostgresWarehouseOptions["onStatement"];
+  private readonly fullLoads: "direct" | "staged";
   /** Prepare statements already run by this adapter: metadata DDL does not need to run for every load. */
   private readonly prepared = new Set<string>();
 
@@ -72,6 +87,7 @@ export class PostgresWarehouse implements Warehouse {
     this.driver = options.driver;
     this.openObject = options.openObject;
     this.onStatement = options.onStatement;
+    this.fullLoads = options.fullLoads ?? "direct";
   }
 
   async tableColumns(schema: string, table: string): Promise<readonly string[] | undefined> {
@@ -92,12 +108,13 @@ export class PostgresWarehouse implements Warehouse {
 
   async run(plan: LoadPlan): Promise<LoadResult> {
     const prepare = renderPostgresPrepare(plan);
-    const statements = renderPostgresTransaction(plan);
+    const statements = renderPostgresTransaction(plan, { fullLoads: this.fullLoads });
     const keys = plan.files.map((f) => f.objectKey);
     return this.driver.withSession(async (session) => {
       let current: string | undefined;
       let inTransaction = false;
       let copiedRows = 0;
+      let stale = false;
       const files: FileLoadResult[] = [];
       try {
         for (const sql of prepare) {
@@ -110,8 +127,18 @@ export class PostgresWarehouse implements Warehouse {
         await session.query("BEGIN");
         inTransaction = true;
         for (const statement of statements) {
+          if (statement.kind !== "stale-check" && statement.onlyWhenFresh && stale) {
+            if (statement.kind === "copy") copiedRows = 0;
+            continue;
+          }
           current = statement.sql;
           const started = Date.now();
+          if (statement.kind === "stale-check") {
+            const [row] = await session.query(statement.sql);
+            stale = row?.stale === true;
+            this.onStatement?.({ op: statement.op, sql: statement.sql, ms: Date.now() - started });
+            continue;
+          }
           if (statement.kind === "copy") {
             const data = await openCsv(this.openObject, statement);
             try {
