@@ -44,7 +44,13 @@ const NodePGlite = (nodeRequire()("@electric-sql/pglite") as typeof import("@ele
 /** A PGlite database in a fresh directory under os.tmpdir() (on disk: in memory its COPY is far slower). */
 export async function startPglite(): Promise<TempPglite> {
   const dir = mkdtempSync(join(tmpdir(), "cs-mirror-pglite-"));
-  const db = await openPglite(dir, NodePGlite);
+  let db: PGlite;
+  try {
+    db = await openPglite(dir, NodePGlite);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const driver = pgliteDriver(db);
   return {
     db,

@@ -20,7 +20,9 @@
  * parseExportObjectKey accepted or an export time in `YYYY-MM-DDTHH:MM:SSZ`. Renderers still quote both.
  *
  * Redshift SQL for each step is documented on the step; a Redshift renderer should produce exactly that (with
- * identifiers double-quoted and literals single-quoted, `'` doubled).
+ * identifiers double-quoted and literals single-quoted, `'` doubled). Statement budget: a Data API batch holds at most
+ * 40 statements; a transaction is create-table (when new) + lock + one per added column + 6 per file (create-stage,
+ * copy, delete-replaced, insert-new, record-load, drop-stage), so an incremental batch should stay at 5 files or fewer.
  */
 import type { Compression, ExportKind } from "../shared/export-file";
 import type { ColumnDef } from "../../schemas/table-schemas";
