@@ -3,8 +3,9 @@
  * table, then the guarded merge) against a plain `psql \copy` of the same file into an equivalent table, on the same
  * PostgreSQL 15 server, started here on a temp data directory and a free port on 127.0.0.1 and removed at the end.
  *
- *   npx tsx bench/load.ts            # 1,000,000 rows
- *   BENCH_ROWS=200000 npx tsx bench/load.ts
+ *   npx tsx bench/load.ts                          # 1,000,000 rows, 3 rounds
+ *   BENCH_ROWS=200000 BENCH_ROUNDS=5 npx tsx bench/load.ts
+ *   BENCH_FULL_LOADS=staged npx tsx bench/load.ts  # full loads through a staging table, as Redshift runs them
  *
  * Target: adapter / psql <= 1.5. As root, the server runs as the `postgres` user (initdb refuses root).
  */
@@ -219,6 +220,8 @@ async function main(): Promise<void> {
     const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
     const adapterTimes: number[] = [];
     const psqlTimes: number[] = [];
+    const fullLoads = process.env.BENCH_FULL_LOADS === "staged" ? "staged" : "direct";
+    console.log(`full loads: ${fullLoads}`);
     const driver = pgServerDriver({ connectionString: pg.connectionString });
     try {
       for (let round = 1; round <= rounds; round++) {
@@ -227,6 +230,7 @@ async function main(): Promise<void> {
         const timings: string[] = [];
         const warehouse = new PostgresWarehouse({
           driver,
+          fullLoads,
           openObject: async () => createReadStream(csv, { highWaterMark: 1 << 20 }),
           onStatement: ({ op, ms }) => {
             if (ms >= 5) timings.push(`${op} ${ms} ms`);
