@@ -227,6 +227,36 @@ export interface MirrorConfig {
   readonly network: NetworkConfig;
   readonly warehouse: WarehouseConfig;
   readonly loaders: LoadersConfig;
+  /** Where alarms are sent besides alertEmails, and when they fire. */
+  readonly alerts: AlertsConfig;
+}
+
+/**
+ * The alarms' thresholds (modules/alerts.ts). Every alarm notifies the `<prefix>-alerts` topic on ALARM and on OK.
+ * Counts are per 5 minutes.
+ */
+export interface AlertsConfig {
+  /**
+   * HTTPS endpoints subscribed to the alerts topic: an incident or chat tool's SNS integration URL, which confirms
+   * the subscription itself (a plain Slack or Teams incoming webhook cannot: see `help`). @default []
+   */
+  readonly httpsEndpoints: readonly string[];
+  /** A table alarms when its last successful full load is older than this many hours (full exports are nightly). @default 26 */
+  readonly freshnessHours: number;
+  /** The downloads queue alarms when its oldest job is older than this (ControlShift's URLs expire after 6 h). @default 15 */
+  readonly downloadsQueueAgeMinutes: number;
+  /** An incremental loader's queue alarms when its oldest file is older than this. @default 60 */
+  readonly incrementalQueueAgeMinutes: number;
+  /** A full loader's queue alarms when its oldest file is older than this. @default 360 */
+  readonly fullQueueAgeMinutes: number;
+  /** A function alarms at this many errors (crashes, timeouts) in 5 minutes. @default 1 */
+  readonly functionErrors: number;
+  /** The receiver alarms at this many 401 answers in 5 minutes (a secret rotation costs a few). @default 5 */
+  readonly webhookUnauthorized: number;
+  /** The receiver alarms at this many 400/413 answers in 5 minutes (signed payloads it can never accept). @default 1 */
+  readonly webhookRejected: number;
+  /** The receiver and the API alarm at this many 5xx answers in 5 minutes (each kind its own alarm). @default 1 */
+  readonly webhookServerErrors: number;
 }
 
 /** Memory and timeout of one table's two loaders. */
@@ -259,7 +289,7 @@ export interface LoadersConfig {
 
 /** Sections whose fields are filled in one by one; the rest (lists, tags, backend) are taken whole. */
 type PartialSections<T> = {
-  [K in keyof T]?: K extends "controlshift" | "exports" | "receiver" | "downloader" | "network" | "warehouse" | "loaders"
+  [K in keyof T]?: K extends "controlshift" | "exports" | "receiver" | "downloader" | "network" | "warehouse" | "loaders" | "alerts"
     ? Partial<T[K]>
     : T[K];
 };
@@ -340,6 +370,17 @@ export function defaultConfig(prefix = DEFAULT_PREFIX): MirrorConfig {
       incrementalBatchSize: 10,
       incrementalBatchingWindowSeconds: 60,
       maxReceiveCount: 5,
+    },
+    alerts: {
+      httpsEndpoints: [],
+      freshnessHours: 26,
+      downloadsQueueAgeMinutes: 15,
+      incrementalQueueAgeMinutes: 60,
+      fullQueueAgeMinutes: 360,
+      functionErrors: 1,
+      webhookUnauthorized: 5,
+      webhookRejected: 1,
+      webhookServerErrors: 1,
     },
   };
 }
@@ -426,6 +467,7 @@ export function withDefaults(input: MirrorConfigInput = {}): MirrorConfig {
         input.loaders?.tables ??
         Object.fromEntries(Object.entries(d.loaders.tables).filter(([t]) => (input.tables ?? d.tables).includes(t))),
     },
+    alerts: { ...d.alerts, ...input.alerts },
   };
 }
 
@@ -470,9 +512,7 @@ export function validateConfig(config: MirrorConfig): string[] {
     });
   }
 
-  config.alertEmails.forEach((e, i) => {
-    if (typeof e !== "string" || !EMAIL_PATTERN.test(e)) c.add(`alertEmails[${i}]`, e, "must be an e-mail address");
-  });
+  checkAlertEmails(c, config.alertEmails);
 
   c.integer("exports.expireAfterDays", config.exports.expireAfterDays, 1, 3650);
   c.boolean("exports.versioned", config.exports.versioned);
@@ -536,6 +576,7 @@ export function validateConfig(config: MirrorConfig): string[] {
   checkWarehouse(c, config);
 
   checkLoaders(c, config);
+  checkAlerts(c, config.alerts);
 
   return c.problems;
 }
@@ -939,4 +980,108 @@ export function resolveConfig(input: MirrorConfigInput = {}): MirrorConfig {
   const problems = validateConfig(config);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Alerts: subscriptions and alarm thresholds.
+
+/**
+ * The part of an e-mail address or URL host a construct id is made of: lower case, every other character "-".
+ * Two entries with the same id would be one subscription, so validation refuses them.
+ */
+export function subscriptionSlug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+}
+
+/** An https URL SNS can deliver to: parsed, with a host, at most 2048 characters. */
+export function isHttpsEndpoint(value: unknown): value is string {
+  if (typeof value !== "string" || value.length > 2048 || /\s/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+function checkAlertEmails(c: Checker, emails: unknown): void {
+  if (!Array.isArray(emails)) {
+    c.add("alertEmails", emails, 'must be a list of e-mail addresses, such as ["data-team@example.org"] (empty for none)');
+    return;
+  }
+  const seen = new Map<string, number>();
+  emails.forEach((e, i) => {
+    if (typeof e !== "string" || !EMAIL_PATTERN.test(e)) {
+      c.add(`alertEmails[${i}]`, e, "must be an e-mail address");
+      return;
+    }
+    const slug = subscriptionSlug(e);
+    if (seen.has(slug)) c.add(`alertEmails[${i}]`, e, `is listed twice (also alertEmails[${seen.get(slug)}], ignoring case and punctuation)`);
+    else seen.set(slug, i);
+  });
+}
+
+/** ControlShift's download URLs expire 6 hours after the webhook: a downloads alarm must leave time to act. */
+const MAX_DOWNLOADS_QUEUE_AGE_MINUTES = 300;
+/** Loader queues keep a message 4 days (modules/table-loader.ts): an age alarm must leave time to act. */
+const MAX_LOADER_QUEUE_AGE_MINUTES = 2 * 24 * 60;
+
+function checkAlerts(c: Checker, a: AlertsConfig): void {
+  if (typeof a !== "object" || a === null) {
+    c.add("alerts", a, "must be an object such as { freshnessHours: 26 } (every field optional)");
+    return;
+  }
+  if (!Array.isArray(a.httpsEndpoints)) {
+    c.add("alerts.httpsEndpoints", a.httpsEndpoints, 'must be a list of https URLs (empty for none)');
+  } else {
+    const seen = new Map<string, number>();
+    a.httpsEndpoints.forEach((url, i) => {
+      if (!isHttpsEndpoint(url)) {
+        c.add(
+          `alerts.httpsEndpoints[${i}]`,
+          url,
+          'must be an https URL of at most 2048 characters, such as "https://events.pagerduty.com/integration/<key>/enqueue"',
+        );
+      } else if (seen.has(url)) {
+        c.add(`alerts.httpsEndpoints[${i}]`, url, `is listed twice (also alerts.httpsEndpoints[${seen.get(url)}])`);
+      } else {
+        seen.set(url, i);
+      }
+    });
+  }
+  // Periods of an hour allow CloudWatch an evaluation range of 7 days; full exports come nightly, so a range
+  // under a day and a bit alarms between two of them.
+  if (typeof a.freshnessHours !== "number" || !Number.isInteger(a.freshnessHours) || a.freshnessHours < 25 || a.freshnessHours > 168) {
+    c.add(
+      "alerts.freshnessHours",
+      a.freshnessHours,
+      "must be a whole number from 25 to 168: full exports come nightly (a shorter window alarms between two of them), and CloudWatch looks back at most 7 days",
+    );
+  }
+  if (
+    typeof a.downloadsQueueAgeMinutes !== "number" ||
+    !Number.isInteger(a.downloadsQueueAgeMinutes) ||
+    a.downloadsQueueAgeMinutes < 1 ||
+    a.downloadsQueueAgeMinutes > MAX_DOWNLOADS_QUEUE_AGE_MINUTES
+  ) {
+    c.add(
+      "alerts.downloadsQueueAgeMinutes",
+      a.downloadsQueueAgeMinutes,
+      `must be a whole number from 1 to ${MAX_DOWNLOADS_QUEUE_AGE_MINUTES}: ControlShift's download URLs expire 6 hours after the webhook, so a later alarm comes too late to save the export`,
+    );
+  }
+  for (const field of ["incrementalQueueAgeMinutes", "fullQueueAgeMinutes"] as const) {
+    const v = a[field];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > MAX_LOADER_QUEUE_AGE_MINUTES) {
+      c.add(
+        `alerts.${field}`,
+        v,
+        `must be a whole number from 1 to ${MAX_LOADER_QUEUE_AGE_MINUTES}: loader queues drop a file after 4 days, so the alarm must leave time to act`,
+      );
+    }
+  }
+  c.integer("alerts.functionErrors", a.functionErrors, 1, 1000);
+  c.integer("alerts.webhookUnauthorized", a.webhookUnauthorized, 1, 10000);
+  c.integer("alerts.webhookRejected", a.webhookRejected, 1, 10000);
+  c.integer("alerts.webhookServerErrors", a.webhookServerErrors, 1, 10000);
 }
