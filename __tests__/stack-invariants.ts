@@ -186,6 +186,68 @@ export function secretValueViolations(tf: Json): string[] {
   return out;
 }
 
+/** `${aws_sqs_queue.<name>.arn}` references inside an expression (a redrive policy is a jsonencode(...) expression). */
+const referencedQueues = (expression: unknown): string[] =>
+  [...String(expression ?? "").matchAll(/aws_sqs_queue\.([A-Za-z0-9_-]+)\.arn/g)].map((m) => m[1]);
+
+/**
+ * Every SQS dead-letter queue has an alarm on a message in it; every function has an errors alarm; every alarm
+ * notifies a topic of the stack on ALARM and on OK; and CloudWatch may use the key of every topic an alarm notifies
+ * (with the AWS-managed `alias/aws/sns`, or a key whose policy leaves CloudWatch out, every alarm action fails at
+ * run time, which no plan shows).
+ */
+export function alarmViolations(tf: Json): string[] {
+  const out: string[] = [];
+  const alarms = resourcesOf(tf, "aws_cloudwatch_metric_alarm");
+  const watches = (namespace: string, metric: string, dimension: string, target: string) =>
+    alarms.some(
+      ([, a]) =>
+        a.namespace === namespace &&
+        a.metric_name === metric &&
+        typeof a.dimensions?.[dimension] === "string" &&
+        a.dimensions[dimension].startsWith("${") &&
+        refTarget(a.dimensions[dimension]) === target &&
+        (a.alarm_actions ?? []).length > 0,
+    );
+
+  const deadLetterQueues = new Set(resourcesOf(tf, "aws_sqs_queue").flatMap(([, q]) => referencedQueues(q.redrive_policy)));
+  for (const dlq of deadLetterQueues) {
+    if (!watches("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", `aws_sqs_queue.${dlq}`)) {
+      out.push(`aws_sqs_queue.${dlq}: a dead-letter queue without an alarm on ApproximateNumberOfMessagesVisible`);
+    }
+  }
+  for (const [name] of resourcesOf(tf, "aws_lambda_function")) {
+    if (!watches("AWS/Lambda", "Errors", "FunctionName", `aws_lambda_function.${name}`)) {
+      out.push(`aws_lambda_function.${name}: no alarm on its Errors`);
+    }
+  }
+
+  const topics = new Set(resourcesOf(tf, "aws_sns_topic").map(([name]) => `aws_sns_topic.${name}`));
+  const notified = new Set<string>();
+  for (const [name, a] of alarms) {
+    for (const attr of ["alarm_actions", "ok_actions"]) {
+      const actions: string[] = a[attr] ?? [];
+      if (actions.length === 0) out.push(`aws_cloudwatch_metric_alarm.${name}: no ${attr}`);
+      for (const action of actions) {
+        const target = action.startsWith("${") ? refTarget(action) : action;
+        if (!topics.has(target)) out.push(`aws_cloudwatch_metric_alarm.${name}: ${attr} ${action} is not a topic of the stack`);
+        else notified.add(target);
+      }
+    }
+  }
+  for (const topic of notified) {
+    const key = tf.resource.aws_sns_topic[topic.split(".")[1]].kms_master_key_id;
+    if (key === undefined) continue;
+    const keyRef = String(key).startsWith("${") ? refTarget(String(key)) : String(key);
+    const policies = resourcesOf(tf, "aws_kms_key_policy").filter(([, p]) => refTarget(p.key_id) === keyRef);
+    const lets = policies.some(
+      ([, p]) => /cloudwatch\.amazonaws\.com/.test(p.policy) && p.policy.includes("kms:Decrypt") && p.policy.includes("kms:GenerateDataKey"),
+    );
+    if (!lets) out.push(`${topic}: encrypted with ${key}, which does not let CloudWatch alarms publish`);
+  }
+  return out;
+}
+
 export function allViolations(tf: Json, prefix: string): string[] {
   return [
     ...wildcardViolations(tf),
@@ -195,5 +257,6 @@ export function allViolations(tf: Json, prefix: string): string[] {
     ...wiringViolations(tf),
     ...eventWiringViolations(tf),
     ...secretValueViolations(tf),
+    ...alarmViolations(tf),
   ];
 }

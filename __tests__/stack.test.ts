@@ -177,6 +177,7 @@ describe("webhook API", () => {
 
   it("outputs the webhook URL and the secret's name, never a secret value", () => {
     expect(Object.keys(tf.output).sort()).toEqual([
+      "alerts_topic_arn",
       "copy_role_arn",
       "download_dead_letter_queue_url",
       "exports_bucket",

@@ -39,7 +39,7 @@ function synthWithProbe(input: MirrorConfigInput = {}): { tf: Json; stack: Mirro
   const config = resolveConfig(input);
   const stack = new MirrorStack(Testing.app(), "test", { config, bundleDir: fixtureBundleDir() });
   const bundles = new HandlerBundles(stack, "probe-bundles", { directory: fixtureBundleDir() });
-  new MirrorFunction(stack, "probe", {
+  const probe = new MirrorFunction(stack, "probe", {
     functionName: `${config.prefix}-probe`,
     description: "Uses the warehouse grant",
     bundle: bundles.get("loader"),
@@ -48,6 +48,8 @@ function synthWithProbe(input: MirrorConfigInput = {}): { tf: Json; stack: Mirro
     logRetentionDays: 30,
     grants: [stack.warehouse.grantDataApi()],
   });
+  // Like every function of the stack (invariant alarmViolations).
+  stack.alerts.alarmOnErrors("probe", probe, 1);
   return { tf: JSON.parse(Testing.synth(stack)), stack };
 }
 

@@ -2,8 +2,9 @@ import { Construct } from "constructs";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { setting } from "./access";
+import { Alerts } from "./alerts";
 import { configureBackend } from "./backend";
-import { MirrorConfig, loaderSizing } from "./config";
+import { MirrorConfig, loaderFunctionName, loaderSizing } from "./config";
 import { ExportsBucket } from "./exports-bucket";
 import { DEFAULT_BUNDLE_DIR, HandlerBundles } from "./handler-bundles";
 import { MirrorFunction } from "./mirror-function";
@@ -45,6 +46,8 @@ export class MirrorStack extends TerraformStack {
   readonly network?: Network;
   /** Where the loaders load: `warehouse.grantDataApi()` gives a function the Data API access and its variables. */
   readonly warehouse: Warehouse;
+  /** The alerts topic and every alarm: each DLQ, each queue's age, each function's errors, each table's freshness, the webhook. */
+  readonly alerts: Alerts;
 
   constructor(scope: Construct, id: string, props: MirrorStackProps) {
     super(scope, id);
@@ -156,6 +159,32 @@ export class MirrorStack extends TerraformStack {
       throttleBurst: config.receiver.throttleBurst,
     });
 
+    // Alarms on everything above (DESIGN, Alerts). Names are physical names without the prefix, so each alarm's
+    // construct id comes from a table name, never from its position in the list.
+    const a = config.alerts;
+    this.alerts = new Alerts(this, "alerts", { prefix: p, emails: config.alertEmails, httpsEndpoints: a.httpsEndpoints });
+    this.alerts.alarmOnDeadLetters("downloads", this.downloads, "a download job");
+    this.alerts.alarmOnQueueAge("downloads", this.downloads, a.downloadsQueueAgeMinutes, "download jobs");
+    this.alerts.alarmOnErrors("receiver", this.receiver, a.functionErrors);
+    this.alerts.alarmOnErrors("downloader", this.downloader, a.functionErrors);
+    for (const { table, full, incremental } of this.loaders) {
+      for (const [kind, loader, maxAgeMinutes] of [
+        ["full", full, a.fullQueueAgeMinutes],
+        ["incremental", incremental, a.incrementalQueueAgeMinutes],
+      ] as const) {
+        const name = loaderFunctionName(p, kind, table).slice(p.length + 1);
+        this.alerts.alarmOnDeadLetters(name, loader.queue, `${kind === "full" ? "a full" : "an incremental"} load of ${table}`);
+        this.alerts.alarmOnQueueAge(name, loader.queue, maxAgeMinutes, `${kind} exports of ${table}`);
+        this.alerts.alarmOnErrors(name, loader.loader, a.functionErrors);
+      }
+      this.alerts.alarmOnFreshness(table, a.freshnessHours);
+    }
+    this.alerts.alarmOnWebhook(this.receiver, this.webhookApi, {
+      unauthorized: a.webhookUnauthorized,
+      rejected: a.webhookRejected,
+      serverErrors: a.webhookServerErrors,
+    });
+
     new TerraformOutput(this, "webhook_url", {
       value: this.webhookApi.webhookUrl,
       description: "Paste into ControlShift: Settings > Integrations > Webhooks > New webhook",
@@ -187,6 +216,10 @@ export class MirrorStack extends TerraformStack {
         description: "The admin password's secret, managed by Redshift: aws secretsmanager get-secret-value --secret-id <arn>",
       });
     }
+    new TerraformOutput(this, "alerts_topic_arn", {
+      value: this.alerts.topic.arn,
+      description: "Every alarm notifies this topic: subscribe more e-mails or a chat integration here (see help, Alerts)",
+    });
     new TerraformOutput(this, "copy_role_arn", {
       value: this.warehouse.copyRoleArn,
       description: "The role COPY uses; for an existing warehouse, attach it to the cluster or namespace (see help)",
