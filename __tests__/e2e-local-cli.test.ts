@@ -129,6 +129,12 @@ describe("npm run local: the command line", () => {
       expect(load.text()).toContain("on the running local runner");
       expect(load.text()).toContain("comments_20240305020304.csv.bz2: loaded, 2 rows");
 
+      // A table the server does not mirror: no loader takes it, and `load` says so.
+      const ignored = io();
+      const signatures = join(__dirname, "fixtures", "exports", "signatures_20240301020304.csv.bz2");
+      expect(await runLocalCli(["load", signatures, "--kind", "incremental", "--state-dir", dir], ignored.io)).toBe(1);
+      expect(ignored.text()).toContain("signatures_20240301020304.csv.bz2: ignored: the table is not in --tables (petitions, comments)");
+
       const rows = io();
       expect(
         await runLocalCli(

@@ -370,7 +370,7 @@ async function loadThroughRunner(
     const answer = (await (await fetch(`${origin}/load?key=${encodeURIComponent(key)}`)).json()) as { load: LoadRecord | null };
     if (answer.load !== null && answer.load.at >= started) {
       io.out(`${file.fileName}: ${answer.load.outcome}${answer.load.rows !== undefined ? `, ${answer.load.rows} rows` : ""}${answer.load.reason ? `: ${answer.load.reason}` : ""}`);
-      return answer.load.outcome === "dead-letter" ? 1 : 0;
+      return answer.load.outcome === "loaded" || answer.load.outcome === "skipped-stale" ? 0 : 1;
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -113,7 +113,8 @@ export interface LocalRunnerOptions {
 
 /** What happened to an object key the last time it was loaded. */
 export interface LoadRecord {
-  readonly outcome: "loaded" | "skipped-stale" | "dead-letter";
+  /** `ignored`: no loader takes the object (not an export key, or a table not in the list), as no rule would match. */
+  readonly outcome: "loaded" | "skipped-stale" | "dead-letter" | "ignored";
   /** When the load ended (ISO 8601). */
   readonly at: string;
   readonly rows?: number;
@@ -299,11 +300,15 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
       try {
         file = parseExportObjectKey(event.key);
       } catch (err) {
-        print({ step: "event", file: event.key, outcome: "ignored", detail: `not an export key: ${messageOf(err)}` });
+        const reason = `not an export key: ${messageOf(err)}`;
+        loadRecords.set(event.key, { outcome: "ignored", reason, at: new Date().toISOString() });
+        print({ step: "event", file: event.key, outcome: "ignored", detail: reason });
         return;
       }
       if (!tables.has(file.table)) {
-        print({ step: "event", ...keyFields(event.key), outcome: "ignored", detail: "the table is not in --tables" });
+        const reason = `the table is not in --tables (${[...tables].join(", ")})`;
+        loadRecords.set(event.key, { outcome: "ignored", reason, at: new Date().toISOString() });
+        print({ step: "event", ...keyFields(event.key), outcome: "ignored", detail: reason });
         return;
       }
       const body = JSON.stringify({ bucket: event.bucket, key: event.key, size: event.size });
