@@ -215,6 +215,21 @@ describe("npm run local, end to end", () => {
     expect(await ledger("petitions")).toHaveLength(1);
   });
 
+  it("retries a file whose header can never load, then dead-letters it; the mirror is unchanged", async () => {
+    const before = lines.length;
+    const hostile = Buffer.from('id,"email; DROP TABLE x",created_at\n104,dee@example.org,2024-03-02 01:00:00\n');
+    await deliver("incremental", "signatures_20240302010000.csv", hostile);
+    await runner.idle();
+
+    const key = "exports/incremental/signatures/20240302/signatures_20240302010000.csv";
+    expect(runner.lastLoad(key)).toMatchObject({ outcome: "dead-letter", reason: expect.stringMatching(/^gave up after 2 attempts: export refused: header column "email; DROP TABLE x"/) });
+    const printed = lines.slice(before).join("\n");
+    expect(printed).toMatch(/load\s+signatures\s+incremental\s+signatures_20240302010000\.csv.*FAILED: attempt 1 of 2/);
+    expect(printed).toMatch(/load\s+signatures\s+incremental\s+signatures_20240302010000\.csv.*DEAD LETTER: gave up after 2 attempts/);
+    expect(await query("SELECT count(*)::text FROM controlshift.signatures")).toEqual([["3"]]);
+    expect(await ledger("signatures")).toHaveLength(1);
+  });
+
   it("answers GET /health with the queues, and 404 elsewhere", async () => {
     const health = await fetch(`${runner.httpOrigin}/health`);
     expect(health.status).toBe(200);

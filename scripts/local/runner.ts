@@ -4,11 +4,13 @@
  *   POST /webhook --> receiveWebhook (receiver core) --> "downloads" queue (in-process, bounded, journaled)
  *   downloads --> processDownloadBatch (downloader core) --> exports bucket (s3rver on disk, through the S3 client)
  *   bucket ObjectCreated --> "loads" queue (the EventBridge rule's routing: exports/{kind}/{table}/... of a configured
- *   table) --> loadExports (loader core) --> PostgreSQL adapter (PGlite on disk, or a server)
+ *   table, as the rule's Object Created event) --> loadBatch (the loader Lambda's core, one message per batch) -->
+ *   PostgreSQL adapter (PGlite on disk, or a server)
  *
  * Only the edges differ from AWS: the webhook server stands in for API Gateway, LocalQueue for SQS (with its
  * dead-letter queue), s3rver for S3, its ObjectCreated records for EventBridge.
  */
+import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
@@ -20,10 +22,12 @@ import { CONTENT_TYPES, exportObjectMetadata } from "../../handlers/downloader/d
 import type { DownloaderLogger, ExportUploader, Fetch } from "../../handlers/downloader/ports";
 import { systemClock } from "../../handlers/downloader/ports";
 import { processDownloadBatch } from "../../handlers/downloader/process-batch";
-import { HeaderReadError, InvalidHeaderError, LoadPlanError } from "../../handlers/load/errors";
-import { readExportHeader, s3ObjectOpener, s3RangeReader } from "../../handlers/load/header";
-import { loadExports } from "../../handlers/load/load-exports";
+import { s3ObjectOpener } from "../../handlers/load/header";
 import { PostgresWarehouse } from "../../handlers/load/postgres-adapter";
+import type { FileLoadResult } from "../../handlers/load/warehouse";
+import { s3HeaderReader } from "../../handlers/loader/adapters";
+import { parseLoaderMessage } from "../../handlers/loader/event";
+import { loadBatch, type LoaderLogger } from "../../handlers/loader/load-batch";
 import { DEFAULT_MAX_BODY_BYTES } from "../../handlers/receiver/config";
 import { QueueSendError, type WebhookOutcome } from "../../handlers/receiver/ports";
 import { type ReceiverSettings, receiveWebhook } from "../../handlers/receiver/receive";
@@ -40,7 +44,7 @@ import type { LoopbackUrlPrefix } from "../../handlers/shared/export-url";
 import { startLocalHttpServer, type LocalHttpServer } from "./http-server";
 import { formatBytes, formatProgress, formatRows, type Progress } from "./lines";
 import { openLocalMirror, type LocalMirror, type PgliteClass } from "./mirror";
-import { startLocalObjectStore, type LocalObjectStore, type ObjectCreated } from "./object-store";
+import { LOCAL_S3_REGION, startLocalObjectStore, type LocalObjectStore, type ObjectCreated } from "./object-store";
 import { type DeadLetter, LocalQueue, messageOf, PermanentFailure, QueueFullError, type QueueStats } from "./queue";
 
 /** The data schema of the mirrored tables (the loaders' DATA_SCHEMA default). */
@@ -177,12 +181,42 @@ function keyFields(key: string): Pick<Progress, "table" | "kind" | "file"> {
   }
 }
 
-function loadFields(body: string): Pick<Progress, "table" | "kind" | "file"> {
+/**
+ * The message the loads queue carries: the EventBridge event that the table's rule forwards to its loader's queue on
+ * AWS (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html), as handlers/loader/event.ts reads it.
+ */
+export function objectCreatedEvent(event: ObjectCreated): string {
+  return JSON.stringify({
+    version: "0",
+    id: randomUUID(),
+    "detail-type": "Object Created",
+    source: "aws.s3",
+    account: "000000000000",
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+    region: LOCAL_S3_REGION,
+    resources: [`arn:aws:s3:::${event.bucket}`],
+    detail: {
+      version: "0",
+      bucket: { name: event.bucket },
+      object: { key: event.key, ...(event.size !== undefined ? { size: event.size } : {}) },
+      reason: event.eventName === "ObjectCreated:Post" ? "CompleteMultipartUpload" : event.eventName === "ObjectCreated:Copy" ? "CopyObject" : "PutObject",
+    },
+  });
+}
+
+/** The object key of a loads message, or undefined when the body is not an S3 Object Created event. */
+function eventKey(body: string): string | undefined {
   try {
-    return keyFields(String((JSON.parse(body) as { key?: unknown }).key));
+    const message = parseLoaderMessage(body);
+    return message.type === "object-created" ? message.key : undefined;
   } catch {
-    return {};
+    return undefined;
   }
+}
+
+function loadFields(body: string): Pick<Progress, "table" | "kind" | "file"> {
+  const key = eventKey(body);
+  return key === undefined ? {} : keyFields(key);
 }
 
 export async function startLocalRunner(options: LocalRunnerOptions): Promise<LocalRunner> {
@@ -219,56 +253,66 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
       // PGlite has one connection; on a server, the table lock would serialise one table's loads anyway.
       concurrency: 1,
       journalDir: journalDir("loads"),
-      handler: async ({ body }) => {
-        const { bucket, key } = JSON.parse(body) as { bucket: string; key: string };
+      // The loader Lambda's own batch core, one message per batch: it parses the EventBridge event, reads and checks
+      // the header, loads, and reports a failed message for the queue to retry (then dead-letter).
+      handler: async ({ id, body, attempt }) => {
+        const key = eventKey(body);
         let file: ExportFile;
         try {
-          file = parseExportObjectKey(key);
+          file = parseExportObjectKey(key ?? "");
         } catch (err) {
-          throw new PermanentFailure(messageOf(err), { cause: err });
+          throw new PermanentFailure(`not an export object: ${messageOf(err)}`, { cause: err });
         }
-        if (store === undefined || warehouse === undefined || bucket !== store.bucket) {
-          throw new PermanentFailure(`object s3://${bucket}/${key} is not in the local exports bucket`);
-        }
-        const compression = key.endsWith(".bz2") ? "bzip2" : "none";
-        const readRange = s3RangeReader(store.client, store.bucket);
-        const started = Date.now();
-        try {
-          const result = await loadExports(
-            { warehouse, readHeader: (objectKey, c) => readExportHeader(readRange, objectKey, c) },
-            {
-              schema: dataSchema,
-              metadataSchema,
-              table: file.table,
-              kind: file.kind,
-              files: [{ objectKey: key, compression }],
-              knownColumns: TABLE_SCHEMAS[file.table],
-            },
-          );
-          const loaded = result.files.find((f) => f.objectKey === key);
-          const outcome = loaded?.outcome ?? "loaded";
-          const rows = loaded?.rowsLoaded ?? 0;
-          loadRecords.set(key, { outcome, rows, at: new Date().toISOString() });
-          const notes = [
-            result.createdTable ? `created ${dataSchema}.${file.table} (${result.createdTable === "schemas" ? "from schemas/" : "from the header"})` : "",
-            result.addedColumns.length > 0 ? `added column(s) ${result.addedColumns.map((c) => c.name).join(", ")}` : "",
-            outcome === "skipped-stale" ? "a newer full export is already loaded" : "",
-          ].filter((n) => n !== "");
-          print({
-            step: "load",
-            ...keyFields(key),
-            amount: formatRows(rows),
-            seconds: (Date.now() - started) / 1000,
-            outcome,
-            detail: notes.join("; ") || undefined,
-          });
-        } catch (err) {
-          // A header that cannot load, or a key the planner refuses: no retry can help.
-          if (err instanceof InvalidHeaderError || err instanceof LoadPlanError || err instanceof HeaderReadError) {
-            throw new PermanentFailure(messageOf(err), { cause: err });
-          }
-          throw err;
-        }
+        if (store === undefined || warehouse === undefined) throw new Error("the local bucket is not ready");
+        let problem: string | undefined;
+        const noted = (message: string, a: Record<string, unknown>) => {
+          problem = a.error === undefined ? message : `${message}: ${messageOf(a.error)}`;
+        };
+        const logger: LoaderLogger = {
+          info(message, a) {
+            if (message !== "load committed") return;
+            const outcomes = (a.fileOutcomes ?? []) as readonly FileLoadResult[];
+            const loaded = outcomes.find((f) => f.objectKey === key);
+            const outcome = loaded?.outcome ?? "loaded";
+            const rows = loaded?.rowsLoaded ?? 0;
+            loadRecords.set(key!, { outcome, rows, at: new Date().toISOString() });
+            const added = (a.addedColumns ?? []) as readonly string[];
+            const notes = [
+              a.createdTable ? `created ${dataSchema}.${file.table} (${a.createdTable === "schemas" ? "from schemas/" : "from the header"})` : "",
+              added.length > 0 ? `added column(s) ${added.join(", ")}` : "",
+              outcome === "skipped-stale" ? "a newer full export is already loaded" : "",
+            ].filter((n) => n !== "");
+            print({
+              step: "load",
+              ...keyFields(key!),
+              amount: formatRows(rows),
+              seconds: typeof a.seconds === "number" ? a.seconds : undefined,
+              outcome,
+              detail: notes.join("; ") || undefined,
+            });
+          },
+          warn: noted,
+          error: noted,
+        };
+        const result = await loadBatch(
+          [{ messageId: id, body, attributes: { ApproximateReceiveCount: String(attempt) } }],
+          {
+            table: file.table,
+            kind: file.kind,
+            dataSchema,
+            metadataSchema,
+            exportsBucket: store.bucket,
+            knownColumns: TABLE_SCHEMAS[file.table],
+          },
+          {
+            warehouse,
+            readHeader: s3HeaderReader(store.client, store.bucket),
+            logger,
+            metrics: { loadSucceeded: () => undefined, loadFailed: () => undefined },
+            clock: Date.now,
+          },
+        );
+        if (result.batchItemFailures.length > 0) throw new Error(problem ?? "the load failed");
       },
       onRetry: (delivery, err, delayMs) =>
         print({
@@ -279,15 +323,8 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
         }),
       onDeadLetter: (letter) => {
         const fields = loadFields(letter.body);
-        try {
-          loadRecords.set(String((JSON.parse(letter.body) as { key?: unknown }).key), {
-            outcome: "dead-letter",
-            reason: letter.reason,
-            at: letter.at,
-          });
-        } catch {
-          // A body that is not ours: nothing to record.
-        }
+        const key = eventKey(letter.body);
+        if (key !== undefined) loadRecords.set(key, { outcome: "dead-letter", reason: letter.reason, at: letter.at });
         print({ step: "load", ...fields, outcome: "DEAD LETTER", detail: letter.reason });
       },
     });
@@ -311,7 +348,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
         print({ step: "event", ...keyFields(event.key), outcome: "ignored", detail: reason });
         return;
       }
-      const body = JSON.stringify({ bucket: event.bucket, key: event.key, size: event.size });
+      const body = objectCreatedEvent(event);
       try {
         loads.send(body);
       } catch (err) {
