@@ -11,7 +11,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { LOADER_METRICS, TABLE_DIMENSION as LOADER_TABLE_DIMENSION, powertoolsLoaderMetrics, useTableDimension } from "../handlers/loader/adapters";
 import type * as ReceiverEntry from "../handlers/receiver";
 import type { WebhookMetric } from "../handlers/receiver/ports";
-import { FULL_LOAD_SUCCEEDED_METRIC, METRICS_NAMESPACE, RECEIVER_METRICS, SERVICE_DIMENSION, TABLE_DIMENSION } from "../modules/alerts";
+import { FULL_LOAD_SUCCEEDED_METRIC, METRICS_NAMESPACE, RECEIVER_METRICS, deploymentMetricsNamespace, SERVICE_DIMENSION, TABLE_DIMENSION } from "../modules/alerts";
 import { TEST_SIGNING_SECRET, controlShiftSignature, webhookFixture } from "./fixtures/webhooks";
 import { Json, resourceAt, resourcesOf, synthStack } from "./helpers/synth";
 
@@ -201,7 +201,7 @@ describe("the freshness alarm reads what the full loader publishes", () => {
     });
     expect(alarm.dimensions).toEqual({ table: "petitions" });
     // The names the module repeats are the handlers' own.
-    expect([METRICS_NAMESPACE, FULL_LOAD_SUCCEEDED_METRIC, TABLE_DIMENSION]).toEqual([
+    expect([deploymentMetricsNamespace("cs-mirror"), FULL_LOAD_SUCCEEDED_METRIC, TABLE_DIMENSION]).toEqual([
       env.POWERTOOLS_METRICS_NAMESPACE,
       LOADER_METRICS.fullLoadSucceeded,
       LOADER_TABLE_DIMENSION,

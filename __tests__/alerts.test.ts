@@ -53,7 +53,7 @@ describe("alerts in the default stack (63 tables)", () => {
   });
 
   it("has one freshness alarm per table, and five on the webhook", () => {
-    const freshness = byMetric(tf, "ControlShiftMirror", "FullLoadSucceeded");
+    const freshness = byMetric(tf, "ControlShiftMirror/cs-mirror", "FullLoadSucceeded");
     expect(freshness.map((a) => a.dimensions.table).sort()).toEqual([...CONTROLSHIFT_TABLES].sort());
     const webhook = alarmsOf(tf).filter((a) => /^cs-mirror-(receiver-(unauthorized|rejected|queue-failed|secret-unavailable)|webhook-5xx)$/.test(a.alarm_name));
     expect(webhook).toHaveLength(5);
@@ -236,7 +236,7 @@ describe("alarm thresholds", () => {
   it("alarms when a table had no full load for freshnessHours: hourly sums below 1, every hour breaching, missing data breaching", () => {
     const stale = alarmNamed(defaults, "cs-mirror-load-full-petitions-stale");
     expect(stale).toMatchObject({
-      namespace: "ControlShiftMirror",
+      namespace: "ControlShiftMirror/cs-mirror",
       metric_name: "FullLoadSucceeded",
       dimensions: { table: "petitions" },
       statistic: "Sum",

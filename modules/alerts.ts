@@ -17,6 +17,15 @@ import { WebhookApi } from "./webhook-api";
  * internals, so the names are repeated here; __tests__/alerts-metrics.test.ts checks they match the handlers'.
  */
 export const METRICS_NAMESPACE = "ControlShiftMirror";
+
+/**
+ * The namespace one deployment's functions publish in and its alarms read: `ControlShiftMirror/<prefix>`. Per
+ * deployment, so staging's full loads can never keep production's freshness alarm quiet (the loaders' metrics
+ * carry only `table`).
+ */
+export function deploymentMetricsNamespace(prefix: string): string {
+  return `${METRICS_NAMESPACE}/${prefix}`;
+}
 /** The receiver's metrics carry Powertools' default dimension `service`: POWERTOOLS_SERVICE_NAME, the function name. */
 export const SERVICE_DIMENSION = "service";
 /** The loaders' metrics carry `table` alone (handlers/loader/adapters.ts clears Powertools' `service`). */
@@ -43,8 +52,8 @@ export interface AlertsProps {
   readonly emails?: readonly string[];
   /** HTTPS endpoints subscribed to the topic (they must confirm the subscription themselves). @default [] */
   readonly httpsEndpoints?: readonly string[];
-  /** The namespace the handlers publish their metrics in (POWERTOOLS_METRICS_NAMESPACE). @default METRICS_NAMESPACE */
-  readonly metricsNamespace?: string;
+  /** The namespace the handlers publish their metrics in (POWERTOOLS_METRICS_NAMESPACE): deploymentMetricsNamespace(prefix). */
+  readonly metricsNamespace: string;
 }
 
 export interface WebhookAlarmThresholds {
@@ -103,7 +112,7 @@ export class Alerts extends Construct {
   constructor(scope: Construct, id: string, props: AlertsProps) {
     super(scope, id);
     this.prefix = props.prefix;
-    this.namespace = props.metricsNamespace ?? METRICS_NAMESPACE;
+    this.namespace = props.metricsNamespace;
 
     this.key = new KmsKey(this, "key", {
       description: `Encrypts the ${props.prefix}-alerts topic (CloudWatch alarms may use it; the AWS-managed SNS key refuses them)`,

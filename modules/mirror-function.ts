@@ -18,8 +18,8 @@ export interface MirrorFunctionProps {
   readonly logRetentionDays: number;
   /** What the function may use, each with its environment variables. */
   readonly grants: readonly Grant[];
-  /** Powertools metrics namespace. @default "ControlShiftMirror" */
-  readonly metricsNamespace?: string;
+  /** Powertools metrics namespace: the deployment's own (see deploymentMetricsNamespace). */
+  readonly metricsNamespace: string;
 }
 
 /** Node.js runtime of every function (DESIGN: Node.js 22). */
@@ -97,7 +97,7 @@ export class MirrorFunction extends Construct {
 
     const environment: Record<string, string> = {
       POWERTOOLS_SERVICE_NAME: props.functionName,
-      POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? "ControlShiftMirror",
+      POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
       NODE_OPTIONS: "--enable-source-maps",
     };
     for (const grant of props.grants) {

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { setting } from "./access";
-import { Alerts } from "./alerts";
+import { Alerts, deploymentMetricsNamespace } from "./alerts";
 import { configureBackend } from "./backend";
 import { MirrorConfig, loaderFunctionName, loaderSizing } from "./config";
 import { ExportsBucket } from "./exports-bucket";
@@ -63,6 +63,7 @@ export class MirrorStack extends TerraformStack {
         : {}),
     });
 
+    const metricsNamespace = deploymentMetricsNamespace(p);
     const bundles = new HandlerBundles(this, "bundles", { directory: props.bundleDir ?? DEFAULT_BUNDLE_DIR });
 
     this.exportsBucket = new ExportsBucket(this, "exports", {
@@ -91,6 +92,7 @@ export class MirrorStack extends TerraformStack {
       memoryMiB: config.receiver.memoryMiB,
       timeoutSeconds: config.receiver.timeoutSeconds,
       logRetentionDays: config.logRetentionDays,
+      metricsNamespace,
       grants: [
         this.signingSecret.grantRead(),
         this.downloads.grantSend("DOWNLOAD_QUEUE_URL"),
@@ -108,6 +110,7 @@ export class MirrorStack extends TerraformStack {
       memoryMiB: config.downloader.memoryMiB,
       timeoutSeconds: config.downloader.timeoutSeconds,
       logRetentionDays: config.logRetentionDays,
+      metricsNamespace,
       grants: [
         this.exportsBucket.grantWriteExports(),
         this.downloads.grantConsume(),
@@ -147,6 +150,7 @@ export class MirrorStack extends TerraformStack {
           batchSize: config.loaders.incrementalBatchSize,
           batchingWindowSeconds: config.loaders.incrementalBatchingWindowSeconds,
           maxReceiveCount: config.loaders.maxReceiveCount,
+          metricsNamespace,
         });
       return { table, full: make("full"), incremental: make("incremental") };
     });
@@ -162,7 +166,12 @@ export class MirrorStack extends TerraformStack {
     // Alarms on everything above (DESIGN, Alerts). Names are physical names without the prefix, so each alarm's
     // construct id comes from a table name, never from its position in the list.
     const a = config.alerts;
-    this.alerts = new Alerts(this, "alerts", { prefix: p, emails: config.alertEmails, httpsEndpoints: a.httpsEndpoints });
+    this.alerts = new Alerts(this, "alerts", {
+      prefix: p,
+      emails: config.alertEmails,
+      httpsEndpoints: a.httpsEndpoints,
+      metricsNamespace,
+    });
     this.alerts.alarmOnDeadLetters("downloads", this.downloads, "a download job");
     this.alerts.alarmOnQueueAge("downloads", this.downloads, a.downloadsQueueAgeMinutes, "download jobs");
     this.alerts.alarmOnErrors("receiver", this.receiver, a.functionErrors);

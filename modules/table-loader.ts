@@ -31,6 +31,8 @@ export interface TableLoaderProps {
   /** How long the queue waits to fill a batch. */
   readonly batchingWindowSeconds: number;
   readonly maxReceiveCount: number;
+  /** The deployment's metrics namespace (the freshness alarm reads FullLoadSucceeded there). */
+  readonly metricsNamespace: string;
 }
 
 /** Where one table's exports of one kind land: the rule's filter and the loader's read scope. */
@@ -102,6 +104,7 @@ export class TableLoader extends Construct {
       memoryMiB: props.memoryMiB,
       timeoutSeconds: props.timeoutSeconds,
       logRetentionDays: props.logRetentionDays,
+      metricsNamespace: props.metricsNamespace,
       grants: [
         setting("TABLE", props.table),
         setting("LOAD_KIND", props.kind),
