@@ -2,7 +2,7 @@ import { Testing } from "cdktf";
 import { MirrorConfigInput, resolveConfig } from "../modules/config";
 import { MirrorStack } from "../modules/mirror-stack";
 import { Network, cidrId, subnetCidrs } from "../modules/network";
-import { Json, fixtureBundleDir, refTarget, resourceAt, resourcesOf, synthStack } from "./helpers/synth";
+import { Json, fixtureBundleDir, refTarget, resourceAt, resourcesOf, synthStack, FEW_TABLES } from "./helpers/synth";
 
 const office = { cidr: "203.0.113.7/32", description: "Berlin office" };
 const ingressRules = (tf: Json) => resourcesOf(tf, "aws_vpc_security_group_ingress_rule").map(([, r]) => r);
@@ -15,7 +15,7 @@ function buildStack(input: MirrorConfigInput): MirrorStack {
 describe("network, default config", () => {
   let tf: Json;
   beforeAll(() => {
-    tf = synthStack();
+    tf = synthStack({ tables: FEW_TABLES });
   });
 
   it("creates a VPC with one subnet in each of the region's first two zones, named in the config", () => {
@@ -65,7 +65,7 @@ describe("network, default config", () => {
 
 describe("network allow-list", () => {
   it("opens the Redshift port to each CIDR with one described rule, and makes the cluster publicly accessible", () => {
-    const tf = synthStack({ network: { allowedCidrs: [office, { cidr: "198.51.100.0/24" }, { cidr: "2001:db8::/48", description: "VPN v6" }] } });
+    const tf = synthStack({ tables: FEW_TABLES, network: { allowedCidrs: [office, { cidr: "198.51.100.0/24" }, { cidr: "2001:db8::/48", description: "VPN v6" }] } });
     const sgRef = `\${aws_security_group.${resourcesOf(tf, "aws_security_group")[0][0]}.id}`;
     expect(ingressRules(tf)).toEqual([
       { security_group_id: sgRef, ip_protocol: "tcp", from_port: 5439, to_port: 5439, cidr_ipv4: "198.51.100.0/24", description: "Redshift clients (config network.allowedCidrs)" },
@@ -76,7 +76,7 @@ describe("network allow-list", () => {
   });
 
   it("routes the subnets to an internet gateway only when the warehouse is publicly accessible", () => {
-    const tf = synthStack({ network: { allowedCidrs: [office] } });
+    const tf = synthStack({ tables: FEW_TABLES, network: { allowedCidrs: [office] } });
     const route = resourceAt(tf, "aws_route", "network/internet-route");
     expect(route.destination_cidr_block).toBe("0.0.0.0/0");
     expect(refTarget(route.gateway_id)).toMatch(/^aws_internet_gateway\.network_internet-gateway_/);
@@ -85,8 +85,8 @@ describe("network allow-list", () => {
   });
 
   it("names each rule after its CIDR, so reordering the list changes nothing", () => {
-    const a = synthStack({ network: { allowedCidrs: [office, { cidr: "198.51.100.0/24" }] } });
-    const b = synthStack({ network: { allowedCidrs: [{ cidr: "198.51.100.0/24" }, office] } });
+    const a = synthStack({ tables: FEW_TABLES, network: { allowedCidrs: [office, { cidr: "198.51.100.0/24" }] } });
+    const b = synthStack({ tables: FEW_TABLES, network: { allowedCidrs: [{ cidr: "198.51.100.0/24" }, office] } });
     expect(a.resource.aws_vpc_security_group_ingress_rule).toEqual(b.resource.aws_vpc_security_group_ingress_rule);
     expect(Object.keys(a.resource.aws_vpc_security_group_ingress_rule)).toEqual([
       expect.stringMatching(/^network_ingress-198-51-100-0-24_/),
@@ -95,7 +95,7 @@ describe("network allow-list", () => {
   });
 
   it("opens the configured port", () => {
-    const tf = synthStack({ network: { allowedCidrs: [office] }, warehouse: { port: 5440 } });
+    const tf = synthStack({ tables: FEW_TABLES, network: { allowedCidrs: [office] }, warehouse: { port: 5440 } });
     expect(ingressRules(tf)[0]).toMatchObject({ from_port: 5440, to_port: 5440 });
     expect(resourceAt(tf, "aws_redshift_cluster", "warehouse/cluster").port).toBe(5440);
   });
@@ -126,7 +126,7 @@ describe("network allow-list", () => {
 
 describe("network branches", () => {
   it("uses an existing VPC's subnets: no VPC, subnets, routes or default security group of its own", () => {
-    const tf = synthStack({
+    const tf = synthStack({ tables: FEW_TABLES, 
       network: { existingVpc: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"] }, allowedCidrs: [office] },
     });
     for (const type of ["aws_vpc", "aws_subnet", "aws_route_table", "aws_route", "aws_internet_gateway", "aws_default_security_group"]) {
@@ -138,7 +138,7 @@ describe("network branches", () => {
   });
 
   it("adds an S3 gateway endpoint and HTTPS egress to it for enhanced VPC routing", () => {
-    const tf = synthStack({ region: "eu-west-1", warehouse: { enhancedVpcRouting: true } });
+    const tf = synthStack({ tables: FEW_TABLES, region: "eu-west-1", warehouse: { enhancedVpcRouting: true } });
     const endpoint = resourceAt(tf, "aws_vpc_endpoint", "network/s3-endpoint");
     expect(endpoint).toMatchObject({ service_name: "com.amazonaws.eu-west-1.s3", vpc_endpoint_type: "Gateway" });
     expect(refTarget(endpoint.route_table_ids[0])).toMatch(/^aws_route_table\.network_route-table_/);
@@ -149,7 +149,7 @@ describe("network branches", () => {
   });
 
   it("allows HTTPS out of an existing VPC for enhanced VPC routing, where the VPC's routes decide the path", () => {
-    const tf = synthStack({
+    const tf = synthStack({ tables: FEW_TABLES, 
       network: { existingVpc: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"] } },
       warehouse: { enhancedVpcRouting: true },
     });
@@ -159,14 +159,14 @@ describe("network branches", () => {
   });
 
   it("gives Redshift Serverless three zones and no subnet group (the workgroup takes subnet ids)", () => {
-    const tf = synthStack({ region: "ap-northeast-1", warehouse: { mode: "serverless" } });
+    const tf = synthStack({ tables: FEW_TABLES, region: "ap-northeast-1", warehouse: { mode: "serverless" } });
     expect(resourcesOf(tf, "aws_subnet").map(([, s]) => s.availability_zone)).toEqual(["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]);
     expect(resourcesOf(tf, "aws_redshift_subnet_group")).toEqual([]);
     expect(resourceAt(tf, "aws_redshiftserverless_workgroup", "warehouse/workgroup").subnet_ids).toHaveLength(3);
   });
 
   it("creates no network at all for an existing warehouse", () => {
-    const tf = synthStack({
+    const tf = synthStack({ tables: FEW_TABLES, 
       warehouse: { mode: "existing", existing: { clusterIdentifier: "analytics", database: "reporting", auth: { type: "iam", dbUser: "loader" } } },
     });
     for (const type of ["aws_vpc", "aws_subnet", "aws_security_group", "aws_redshift_subnet_group", "aws_vpc_security_group_ingress_rule"]) {

@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
-import { Json, dataOf, refTarget, resourceAt, resourcesOf, synthStack, synthToDir } from "./helpers/synth";
+import { Json, dataOf, refTarget, resourceAt, resourcesOf, synthStack, synthToDir, FEW_TABLES } from "./helpers/synth";
 import { allViolations, bucketViolations, wildcardViolations } from "./stack-invariants";
 
 let tf: Json;
@@ -66,7 +66,7 @@ describe("exports bucket", () => {
     expect(rules[0]).toMatchObject({ filter: [{ prefix: "exports/" }], expiration: [{ days: 30 }], noncurrent_version_expiration: [{ noncurrent_days: 7 }] });
     expect(rules[1]).toMatchObject({ abort_incomplete_multipart_upload: [{ days_after_initiation: 1 }] });
     expect(resourceAt(tf, "aws_s3_bucket_versioning", "exports/versioning").versioning_configuration.status).toBe("Enabled");
-    const custom = synthStack({ exports: { expireAfterDays: 90, versioned: false } });
+    const custom = synthStack({ tables: FEW_TABLES, exports: { expireAfterDays: 90, versioned: false } });
     expect(resourceAt(custom, "aws_s3_bucket_lifecycle_configuration", "exports/lifecycle").rule[0].expiration).toEqual([{ days: 90 }]);
     expect(resourceAt(custom, "aws_s3_bucket_versioning", "exports/versioning").versioning_configuration.status).toBe("Suspended");
   });
@@ -87,7 +87,7 @@ describe("download queue", () => {
     expect(queue).toMatchObject({ name: "cs-mirror-downloads", visibility_timeout_seconds: 1800, sqs_managed_sse_enabled: true });
     expect(dlq).toMatchObject({ name: "cs-mirror-downloads-dlq", message_retention_seconds: 1209600, sqs_managed_sse_enabled: true });
     expect(queue.redrive_policy).toMatch(/^\$\{jsonencode\(\{"deadLetterTargetArn" = aws_sqs_queue\.downloads_dlq_[A-Z0-9]+\.arn, "maxReceiveCount" = 5\}\)\}$/);
-    const slow = synthStack({ downloader: { timeoutSeconds: 900, memoryMiB: 1024 } });
+    const slow = synthStack({ tables: FEW_TABLES, downloader: { timeoutSeconds: 900, memoryMiB: 1024 } });
     expect(resourceAt(slow, "aws_sqs_queue", "downloads/queue").visibility_timeout_seconds).toBe(5400);
   });
 
@@ -151,7 +151,7 @@ describe("functions", () => {
   });
 
   it("keep logs for the configured retention", () => {
-    const custom = synthStack({ logRetentionDays: 90 });
+    const custom = synthStack({ tables: FEW_TABLES, logRetentionDays: 90 });
     for (const [, group] of resourcesOf(custom, "aws_cloudwatch_log_group")) expect(group.retention_in_days).toBe(90);
   });
 });
@@ -196,13 +196,13 @@ describe("webhook API", () => {
 
 describe("config branches", () => {
   it("names everything from the prefix, so two deployments fit in one account", () => {
-    const staging = synthStack({ prefix: "csm-staging" });
+    const staging = synthStack({ tables: FEW_TABLES, prefix: "csm-staging" });
     expect(allViolations(staging, "csm-staging")).toEqual([]);
     expect(resourceAt(staging, "aws_lambda_function", "receiver/function").function_name).toBe("csm-staging-receiver");
   });
 
   it("allows the EU export bucket for an EU instance", () => {
-    const eu = synthStack({ controlshift: { region: "eu" } });
+    const eu = synthStack({ tables: FEW_TABLES, controlshift: { region: "eu" } });
     expect(resourceAt(eu, "aws_lambda_function", "receiver/function").environment.variables.CONTROLSHIFT_BUCKETS).toBe(
       "agra-data-exports-production-eu-central-1",
     );
@@ -214,14 +214,14 @@ describe("config branches", () => {
   });
 
   it("selects an S3 backend with native locking, or Terraform Cloud", () => {
-    const s3 = synthStack({ backend: { type: "s3", bucket: "my-tf-state" } });
+    const s3 = synthStack({ tables: FEW_TABLES, backend: { type: "s3", bucket: "my-tf-state" } });
     expect(s3.terraform.backend.s3).toMatchObject({ bucket: "my-tf-state", key: "controlshift-mirror/cs-mirror.tfstate", region: "us-east-1", encrypt: true, use_lockfile: true });
-    const cloud = synthStack({ backend: { type: "cloud", organization: "acme", workspace: "mirror" } });
+    const cloud = synthStack({ tables: FEW_TABLES, backend: { type: "cloud", organization: "acme", workspace: "mirror" } });
     expect(cloud.terraform.cloud).toEqual({ hostname: "app.terraform.io", organization: "acme", workspaces: { name: "mirror" } });
   });
 
   it("configures the provider for an offline plan only when asked", () => {
-    const offline = synthStack({}, { offlinePlan: true });
+    const offline = synthStack({ tables: FEW_TABLES }, { offlinePlan: true });
     expect(offline.provider.aws[0]).toMatchObject({
       skip_credentials_validation: true,
       skip_requesting_account_id: true,

@@ -5,7 +5,7 @@ import { MirrorFunction } from "../modules/mirror-function";
 import { MirrorStack } from "../modules/mirror-stack";
 import { WAREHOUSE_ENV, dataApiGrant } from "../modules/warehouse";
 import { arnField } from "../modules/warehouse-existing";
-import { Json, dataOf, fixtureBundleDir, refTarget, resourceAt, resourcesOf, walkStrings } from "./helpers/synth";
+import { Json, dataOf, fixtureBundleDir, refTarget, resourceAt, resourcesOf, walkStrings, FEW_TABLES } from "./helpers/synth";
 import { STATEMENT_OWNER_SCOPED_ACTIONS, allViolations, secretValueViolations, wildcardViolations } from "./stack-invariants";
 
 const office = { cidr: "203.0.113.7/32", description: "Berlin office" };
@@ -36,7 +36,7 @@ const EXISTING_WORKGROUP_IAM: MirrorConfigInput = {
  * grant's policy and variables can be read from the JSON and checked against the invariants.
  */
 function synthWithProbe(input: MirrorConfigInput = {}): { tf: Json; stack: MirrorStack } {
-  const config = resolveConfig(input);
+  const config = resolveConfig({ tables: FEW_TABLES, ...input });
   const stack = new MirrorStack(Testing.app(), "test", { config, bundleDir: fixtureBundleDir() });
   const bundles = new HandlerBundles(stack, "probe-bundles", { directory: fixtureBundleDir() });
   const probe = new MirrorFunction(stack, "probe", {
@@ -46,6 +46,7 @@ function synthWithProbe(input: MirrorConfigInput = {}): { tf: Json; stack: Mirro
     memoryMiB: 256,
     timeoutSeconds: 60,
     logRetentionDays: 30,
+    metricsNamespace: "ControlShiftMirror/test",
     grants: [stack.warehouse.grantDataApi()],
   });
   // Like every function of the stack (invariant alarmViolations).

@@ -32,6 +32,12 @@ export function fixtureBundleDir(): string {
 
 export type Json = Record<string, any>;
 
+/**
+ * A short table list for tests of things that do not depend on the tables: every table's loaders have the same
+ * shape, and the 63-table default stack takes seconds to synthesize.
+ */
+export const FEW_TABLES: readonly string[] = ["petitions", "signatures"];
+
 /** Synthesizes a stack from a config input and returns the parsed cdk.tf.json. */
 export function synthStack(input: MirrorConfigInput = {}, options: { offlinePlan?: boolean } = {}): Json {
   const app = Testing.app();
