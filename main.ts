@@ -6,7 +6,7 @@
  */
 import { App } from "cdktf";
 import config from "./config";
-import { ConfigError, resolveConfig } from "./modules/config";
+import { ConfigError, configWarnings, resolveConfig } from "./modules/config";
 import { MirrorStack } from "./modules/mirror-stack";
 
 function main(): void {
@@ -20,6 +20,8 @@ function main(): void {
     }
     throw err;
   }
+  // cdktf prints construct warnings only under `cdktf synth`; print them for `npm run synth` too.
+  for (const warning of configWarnings(resolved)) console.warn(`WARNING: ${warning}`);
   const app = new App({ outdir: process.env.CDKTF_OUTDIR ?? "cdktf.out" });
   new MirrorStack(app, resolved.prefix, {
     config: resolved,
