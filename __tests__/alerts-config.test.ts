@@ -1,14 +1,6 @@
-import { ConfigError, MirrorConfigInput, defaultConfig, isHttpsEndpoint, resolveConfig, subscriptionSlug } from "../modules/config";
+import { defaultConfig, isHttpsEndpoint, resolveConfig, subscriptionSlug } from "../modules/config";
+import { problemsOf } from "./helpers/config";
 
-const problemsOf = (input: MirrorConfigInput): readonly string[] => {
-  try {
-    resolveConfig(input);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-};
 
 describe("alerts config", () => {
   it("defaults to no https endpoint, 26 hours of freshness, 15 min / 1 h / 6 h of queue age, and alarms at the first error", () => {

@@ -1,5 +1,4 @@
 import {
-  ConfigError,
   MirrorConfigInput,
   configWarnings,
   defaultConfig,
@@ -8,16 +7,8 @@ import {
   resolveConfig,
   withDefaults,
 } from "../modules/config";
+import { problemsOf } from "./helpers/config";
 
-const problemsOf = (input: MirrorConfigInput): readonly string[] => {
-  try {
-    resolveConfig(input);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-};
 
 const WORKGROUP_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:reporting-loader-AbCdEf";

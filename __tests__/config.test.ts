@@ -1,15 +1,7 @@
 import { CONTROLSHIFT_TABLES } from "../schemas/controlshift-tables";
-import { ConfigError, MirrorConfigInput, defaultConfig, resolveConfig, validateConfig, withDefaults } from "../modules/config";
+import { defaultConfig, resolveConfig, validateConfig, withDefaults } from "../modules/config";
+import { problemsOf } from "./helpers/config";
 
-const problemsOf = (input: MirrorConfigInput): readonly string[] => {
-  try {
-    resolveConfig(input);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-};
 
 describe("deployment config", () => {
   it("resolves an empty config to the defaults: every table ControlShift exports today, US buckets, local state", () => {

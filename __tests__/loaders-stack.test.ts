@@ -1,4 +1,5 @@
-import { ConfigError, resolveConfig } from "../modules/config";
+import { resolveConfig } from "../modules/config";
+import { problemsOf } from "./helpers/config";
 import { Json, refTarget, resourceAt, resourcesOf, synthStack } from "./helpers/synth";
 import { allViolations, eventWiringViolations } from "./stack-invariants";
 
@@ -111,14 +112,7 @@ describe("table loaders", () => {
 });
 
 describe("loader config", () => {
-  const problems = (input: Parameters<typeof resolveConfig>[0]) => {
-    try {
-      resolveConfig(input);
-      return [];
-    } catch (err) {
-      return (err as ConfigError).problems;
-    }
-  };
+  const problems = problemsOf;
 
   it("refuses sizing for a table that is not mirrored, bad schema names and batch sizes SQS refuses", () => {
     expect(
