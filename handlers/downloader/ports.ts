@@ -41,7 +41,10 @@ export interface DeadLetterQueue {
   send(letter: DeadLetter): Promise<void>;
 }
 
-/** The subset of Powertools' Logger the core uses. */
+/**
+ * The subset of Powertools' Logger the core uses. Every line that reports a failure carries `help: "see help: <text>"`:
+ * the project's `help` file has an entry whose title holds that text (the error's name, or the line's own message).
+ */
 export interface DownloaderLogger {
   info(message: string, attributes: Record<string, unknown>): void;
   warn(message: string, attributes: Record<string, unknown>): void;

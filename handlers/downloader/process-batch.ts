@@ -94,6 +94,7 @@ async function processRecord(record: DownloadRecord, ports: BatchPorts, settings
     ports.logger.warn("export download failed; the queue will deliver the job again", {
       ...context,
       error: errorForLog(transient),
+      help: `see help: ${transient.name}`,
     });
     ports.metrics.exportDownloadFailed("transient");
     return "retry";
@@ -113,6 +114,7 @@ async function deadLetter(
     reason,
     status,
     error: errorForLog(error),
+    help: `see help: ${error.name}`,
   });
   ports.metrics.exportDownloadFailed("permanent");
   try {
@@ -123,6 +125,7 @@ async function deadLetter(
       ...context,
       reason,
       error: errorForLog(err),
+      help: "see help: could not send the job to the dead-letter queue",
     });
     return "retry";
   }

@@ -59,7 +59,10 @@ export interface LoaderSettings {
   readonly maxFilesPerTransaction?: number;
 }
 
-/** The subset of Powertools' Logger the core uses. */
+/**
+ * The subset of Powertools' Logger the core uses. Every line that reports a failure carries `help: "see help: <text>"`:
+ * the project's `help` file has an entry whose title holds that text (the error's name, or the line's own message).
+ */
 export interface LoaderLogger {
   info(message: string, attributes: Record<string, unknown>): void;
   warn(message: string, attributes: Record<string, unknown>): void;
@@ -126,7 +129,11 @@ export async function loadBatch(
       message = parseLoaderMessage(record.body);
     } catch (err) {
       if (!(err instanceof LoaderMessageError)) throw err;
-      logger.error("queue message is not an S3 event; it goes to the dead-letter queue", { ...context, reason: err.message });
+      logger.error("queue message is not an S3 event; it goes to the dead-letter queue", {
+        ...context,
+        reason: err.message,
+        help: "see help: LoaderMessageError",
+      });
       failed.add(record.messageId);
       continue;
     }
@@ -143,7 +150,12 @@ export async function loadBatch(
       exportFile = parseExportObjectKey(message.key);
     } catch (err) {
       if (!(err instanceof ExportFileNameError)) throw err;
-      logger.warn("object ignored: not an export key", { ...context, objectKey: message.key, reason: err.message });
+      logger.warn("object ignored: not an export key", {
+        ...context,
+        objectKey: message.key,
+        reason: err.message,
+        help: "see help: ExportFileNameError",
+      });
       continue;
     }
     if (exportFile.table !== settings.table || exportFile.kind !== settings.kind) {
@@ -200,12 +212,16 @@ export async function loadBatch(
       logger.error(
         `export refused: ${error.column !== undefined ? `header column ${JSON.stringify(error.column.slice(0, 80))} ` : "its header "}` +
           "cannot be loaded; nothing was loaded, and the message goes to the dead-letter queue after its retries",
-        { ...context, column: error.column, error },
+        { ...context, column: error.column, error, help: `see help: ${error.name}` },
       );
     } else if (error instanceof HeaderReadError) {
-      logger.error("export refused: its header could not be read", { ...context, error });
+      logger.error("export refused: its header could not be read", { ...context, error, help: `see help: ${error.name}` });
     } else {
-      logger.warn("could not read the export's header; the queue will deliver it again", { ...context, error: error as Error });
+      logger.warn("could not read the export's header; the queue will deliver it again", {
+        ...context,
+        error: error as Error,
+        help: "see help: could not read the export's header",
+      });
     }
     ports.metrics.loadFailed();
     fail(file);
@@ -316,6 +332,7 @@ async function loadChunk(
         statementId: err.statementId,
         phase: err.phase,
         waitedSeconds: Math.round(err.waitedMs / 1000),
+        help: `see help: ${err.name}`,
       });
       return { type: "stop" };
     }
@@ -328,6 +345,7 @@ async function loadChunk(
         transient: err.transient,
         statementId: err.statementId,
         error: err,
+        help: `see help: ${err.name}`,
       });
       return { type: "stop" };
     }
@@ -339,6 +357,7 @@ async function loadChunk(
         statement: err.statement?.slice(0, 2000),
         recordFailureError: err.recordFailureError === undefined ? undefined : messageOf(err.recordFailureError),
         error: err,
+        help: `see help: ${err.name}`,
       });
       return { type: "failed" };
     }
@@ -347,10 +366,11 @@ async function loadChunk(
         ...failure,
         column: err instanceof InvalidHeaderError ? err.column : undefined,
         error: err,
+        help: `see help: ${err.name}`,
       });
       return { type: "failed" };
     }
-    logger.error("load failed unexpectedly", { ...failure, error: err as Error });
+    logger.error("load failed unexpectedly", { ...failure, error: err as Error, help: "see help: load failed unexpectedly" });
     return { type: "stop" };
   }
 }

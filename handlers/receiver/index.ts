@@ -65,6 +65,11 @@ export async function handler(
       metric: outcome.metric,
       ...outcome.details,
       ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      // A refused or failed request points at its entry in the project's `help` file: the error's name for a 5xx, the
+      // start of this message for a 4xx (which logs no error).
+      ...(outcome.statusCode >= 400
+        ? { help: `see help: ${outcome.error?.name ?? `webhook answered ${outcome.statusCode}`}` }
+        : {}),
     });
     if (outcome.dimensions !== undefined) {
       const single = metrics.singleMetric();
@@ -85,7 +90,11 @@ export async function handler(
   } catch (err) {
     // A bug, not an expected outcome: log it with the request, then let Lambda count the error and API Gateway answer
     // 500, which ControlShift retries.
-    logger.error("webhook receiver failed unexpectedly", { request, error: err as Error });
+    logger.error("webhook receiver failed unexpectedly", {
+      request,
+      error: err as Error,
+      help: "see help: webhook receiver failed unexpectedly",
+    });
     throw err;
   }
 }
