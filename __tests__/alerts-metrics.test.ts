@@ -8,7 +8,7 @@ import type * as SqsModule from "@aws-sdk/client-sqs";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
-import { LOADER_METRICS, TABLE_DIMENSION as LOADER_TABLE_DIMENSION, powertoolsLoaderMetrics, useTableDimension } from "../handlers/loader/adapters";
+import { LOADER_METRICS, TABLE_DIMENSION as LOADER_TABLE_DIMENSION, powertoolsLoaderMetrics, useKindDimension } from "../handlers/loader/adapters";
 import type * as ReceiverEntry from "../handlers/receiver";
 import type { WebhookMetric } from "../handlers/receiver/ports";
 import { FULL_LOAD_SUCCEEDED_METRIC, METRICS_NAMESPACE, RECEIVER_METRICS, deploymentMetricsNamespace, SERVICE_DIMENSION, TABLE_DIMENSION } from "../modules/alerts";
@@ -185,11 +185,11 @@ describe("the freshness alarm reads what the full loader publishes", () => {
   it("counts FullLoadSucceeded in the stack's namespace with the table as its only dimension", async () => {
     const env = loaderFunction.environment.variables;
     const emf = await captureEmf(() => {
-      const metrics = useTableDimension(
+      const metrics = useKindDimension(
         new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE, serviceName: env.POWERTOOLS_SERVICE_NAME }),
-        env.TABLE,
+        env.LOAD_KIND,
       );
-      powertoolsLoaderMetrics(metrics).loadSucceeded({ rowsLoaded: 12, filesSkippedStale: 0, seconds: 3, fullLoaded: true });
+      powertoolsLoaderMetrics(metrics, env.TABLE).loadSucceeded({ rowsLoaded: 12, filesSkippedStale: 0, seconds: 3, fullLoaded: true });
       metrics.publishStoredMetrics();
     });
     const alarm = alarmNamed("cs-mirror-load-full-petitions-stale");
@@ -210,8 +210,8 @@ describe("the freshness alarm reads what the full loader publishes", () => {
 
   it("is not fed by an incremental load or a full export skipped as stale", async () => {
     const emf = await captureEmf(() => {
-      const metrics = useTableDimension(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "cs-mirror-load-full-petitions" }), "petitions");
-      powertoolsLoaderMetrics(metrics).loadSucceeded({ rowsLoaded: 0, filesSkippedStale: 1, seconds: 1, fullLoaded: false });
+      const metrics = useKindDimension(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "cs-mirror-load-full-petitions" }), "full");
+      powertoolsLoaderMetrics(metrics, "petitions").loadSucceeded({ rowsLoaded: 0, filesSkippedStale: 1, seconds: 1, fullLoaded: false });
       metrics.publishStoredMetrics();
     });
     expect(emf.map((m) => m.name)).not.toContain(FULL_LOAD_SUCCEEDED_METRIC);

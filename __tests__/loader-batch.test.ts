@@ -630,11 +630,11 @@ describe("loader entry", () => {
         ]),
       );
 
-      // Metrics (EMF): dimension `table` only, no `service`.
+      // Metrics (EMF): dimension `kind` only, no `service`, no `table` (a series per table costs money).
       const emf = lines.filter((line) => "_aws" in line);
       expect(emf).toHaveLength(1);
       expect(emf[0]).toMatchObject({
-        table: "comments",
+        kind: "incremental",
         LoadSucceeded: 1,
         RowsLoaded: 2,
         FilesSkippedStale: 0,
@@ -643,7 +643,7 @@ describe("loader entry", () => {
           CloudWatchMetrics: [
             {
               Namespace: "ControlShiftMirror",
-              Dimensions: [["table"]],
+              Dimensions: [["kind"]],
               Metrics: expect.arrayContaining([
                 { Name: "LoadSucceeded", Unit: "Count" },
                 { Name: "LoadSeconds", Unit: "Seconds" },
@@ -654,6 +654,7 @@ describe("loader entry", () => {
         },
       });
       expect(emf[0]).not.toHaveProperty("service");
+      expect(emf[0]).not.toHaveProperty("table");
       expect(emf[0]).not.toHaveProperty("FullLoadSucceeded");
     } finally {
       api.mock.restore();
@@ -673,7 +674,15 @@ describe("loader entry", () => {
         handler({ Records: [objectCreated(key("full", "20240301020304"))] }, lambdaContext),
       );
       expect(result).toEqual({ batchItemFailures: [] });
-      expect(lines.find((line) => "_aws" in line)).toMatchObject({ table: "comments", FullLoadSucceeded: 1, LoadSucceeded: 1 });
+      const emf = lines.filter((line) => "_aws" in line);
+      // The freshness metric in a record of its own, by table alone; the rest by kind.
+      expect(emf).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ table: "comments", FullLoadSucceeded: 1, _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Dimensions: [["table"]] })] }) }),
+          expect.objectContaining({ kind: "full", LoadSucceeded: 1, _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Dimensions: [["kind"]] })] }) }),
+        ]),
+      );
+      expect(emf.find((line) => "FullLoadSucceeded" in line)).not.toHaveProperty("kind");
     } finally {
       api.mock.restore();
     }

@@ -16,8 +16,8 @@
  *   or `WAREHOUSE_DB_USER` (a cluster needs one; a workgroup takes the secret or neither, for IAM).
  * - `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_NAMESPACE`.
  *
- * Metrics (dimension `table` only): LoadSucceeded, LoadFailed, RowsLoaded, FilesSkippedStale, LoadSeconds,
- * FullLoadSucceeded (the freshness alarm's metric).
+ * Metrics: LoadSucceeded, LoadFailed, RowsLoaded, FilesSkippedStale, LoadSeconds (dimension `kind` only), and
+ * FullLoadSucceeded (dimension `table` only: the freshness alarm's metric).
  *
  * Permissions: s3:GetObject on the table's prefix (header reads), the Data API grant of modules/warehouse.ts.
  */
@@ -28,18 +28,18 @@ import { S3Client } from "@aws-sdk/client-s3";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { TABLE_SCHEMAS } from "../../schemas/table-schemas";
 import { RedshiftWarehouse } from "../load/redshift-adapter";
-import { powertoolsLoaderMetrics, s3HeaderReader, useTableDimension } from "./adapters";
+import { powertoolsLoaderMetrics, s3HeaderReader, useKindDimension } from "./adapters";
 import { readLoaderEnvironment } from "./config";
 import { loadBatch, type LoaderSettings } from "./load-batch";
 
 const environment = readLoaderEnvironment(process.env);
 
 const logger = new Logger({ serviceName: environment.serviceName });
-const metrics = useTableDimension(
+const metrics = useKindDimension(
   new Metrics({ namespace: environment.metricsNamespace, serviceName: environment.serviceName }),
-  environment.table,
+  environment.kind,
 );
-const loaderMetrics = powertoolsLoaderMetrics(metrics);
+const loaderMetrics = powertoolsLoaderMetrics(metrics, environment.table);
 
 const dataApi = new RedshiftDataClient({});
 const readHeader = s3HeaderReader(new S3Client({}), environment.exportsBucket);
