@@ -108,6 +108,9 @@ describe.each(["direct", "staged"] as const)("loading ControlShift exports into 
     // A quoted empty field is an empty string; an unquoted empty field is NULL.
     expect(rows[2]).toMatchObject({ text: "", flag_reason: "", user_ip: null });
     expect(rows[3]).toMatchObject({ text: null, approved: null, flag_reason: null });
+    // The merges match on id: the table it created is indexed on it.
+    const indexes = await pg.db.query<{ indexdef: string }>("SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'comments'", [t.schema]);
+    expect(indexes.rows.map((r) => r.indexdef)).toEqual([`CREATE INDEX comments_id_idx ON ${t.schema}.comments USING btree (id)`]);
 
     const ledger = await ledgerOf(pg.db, t.meta, "comments");
     expect(ledger).toEqual([

@@ -7,6 +7,7 @@ import {
   quoteLiteral,
   renderPostgresFailure,
   renderPostgresPrepare,
+  idIndexName,
   renderPostgresTransaction,
   timestampLiteral,
 } from "../handlers/load/render-postgres";
@@ -30,6 +31,11 @@ function plan(overrides: Partial<PlanLoadInput> = {}) {
 }
 
 describe("renderPostgres", () => {
+  it("indexes id on a table it creates, with the index name cut to 63 bytes", () => {
+    expect(idIndexName("petitions")).toBe("petitions_id_idx");
+    expect(idIndexName("t".repeat(63))).toBe(`${"t".repeat(56)}_id_idx`);
+  });
+
   it("doubles single quotes in literals and refuses NUL", () => {
     expect(quoteLiteral("it's")).toBe("'it''s'");
     expect(quoteLiteral("''; DROP TABLE x; --")).toBe("'''''; DROP TABLE x; --'");
@@ -69,6 +75,7 @@ describe("renderPostgres", () => {
         `CASE WHEN ${guard} THEN 'skipped-stale' ELSE 'loaded' END, NULL, (transaction_timestamp() AT TIME ZONE 'UTC'), ` +
         `(clock_timestamp() AT TIME ZONE 'UTC') RETURNING "object_key", "outcome", "rows_loaded"`,
       'DROP TABLE IF EXISTS "cs_stage_1"',
+      'CREATE INDEX IF NOT EXISTS "comments_id_idx" ON "cs"."comments" ("id")',
     ]);
     expect(statements[6]).toMatchObject({ op: "record-load", bindCopiedRows: true });
     expect(statements[3]).toMatchObject({
@@ -92,7 +99,9 @@ describe("renderPostgres", () => {
       ["copy", "copy"],
       ["sql", "insert-new"],
       ["sql", "record-load"],
+      ["sql", "create-table"],
     ]);
+    expect(statements[7].sql).toBe('CREATE INDEX IF NOT EXISTS "comments_id_idx" ON "cs"."comments" ("id")');
     expect(statements[2].sql).toBe(`SELECT ${guard} AS "stale"`);
     expect(statements[4]).toEqual({
       kind: "copy",

@@ -100,6 +100,12 @@ function table(ref: TableRef): string {
   return `${ident(ref.schema)}.${ident(ref.name)}`;
 }
 
+/** `<table>_id_idx`, cut to PostgreSQL's 63-byte identifiers (table names are ASCII). */
+export function idIndexName(table: string): string {
+  const suffix = "_id_idx";
+  return table.slice(0, POSTGRES_MAX_IDENTIFIER_BYTES - suffix.length) + suffix;
+}
+
 /** `'it''s'`. For values the planner validated (object keys, export times, names); refuses NUL, which text cannot hold. */
 export function quoteLiteral(value: string): string {
   if (value.includes("\0")) throw new LoadPlanError("a literal contains a NUL character");
@@ -308,6 +314,15 @@ export function renderPostgresTransaction(plan: LoadPlan, options: RenderPostgre
     }
     out.push(...renderStep(step));
   }
+  // Every merge matches rows by id: without an index each incremental file scans the whole table. Last in the
+  // transaction, so a new (or adopted) table's first load builds it in one pass over the loaded rows instead of
+  // maintaining it row by row during the COPY; afterwards it is a catalog check under the lock already held.
+  // (Redshift has no indexes; its scans are columnar and zone-mapped.)
+  out.push({
+    kind: "sql",
+    op: "create-table",
+    sql: `CREATE INDEX IF NOT EXISTS ${ident(idIndexName(plan.table.name))} ON ${table(plan.table)} (${ident(ID_COLUMN)})`,
+  });
   return out;
 }
 
