@@ -11,6 +11,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { LOADER_METRICS, TABLE_DIMENSION as LOADER_TABLE_DIMENSION, powertoolsLoaderMetrics, useKindDimension } from "../handlers/loader/adapters";
 import type * as ReceiverEntry from "../handlers/receiver";
 import type { WebhookMetric } from "../handlers/receiver/ports";
+import { captureOutput } from "./helpers/lambda-entry";
 import { FULL_LOAD_SUCCEEDED_METRIC, METRICS_NAMESPACE, RECEIVER_METRICS, deploymentMetricsNamespace, SERVICE_DIMENSION, TABLE_DIMENSION } from "../modules/alerts";
 import { TEST_SIGNING_SECRET, controlShiftSignature, webhookFixture } from "./fixtures/webhooks";
 import { Json, resourceAt, resourcesOf, synthStack } from "./helpers/synth";
@@ -29,21 +30,8 @@ interface EmfMetric {
 
 /** Every metric Powertools writes to stdout while `run` runs, from its EMF records. */
 async function captureEmf(run: () => unknown): Promise<EmfMetric[]> {
-  const lines: string[] = [];
-  const capture = (chunk: unknown) => {
-    lines.push(...String(chunk).split("\n").filter((line) => line.trim() !== ""));
-    return true;
-  };
-  const out = jest.spyOn(process.stdout, "write").mockImplementation(capture);
-  const err = jest.spyOn(process.stderr, "write").mockImplementation(capture);
-  try {
-    await run();
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+  const { lines } = await captureOutput(run);
   return lines
-    .map((line) => JSON.parse(line) as Json)
     .filter((record) => record._aws !== undefined)
     .flatMap((record) =>
       record._aws.CloudWatchMetrics.flatMap((directive: Json) =>

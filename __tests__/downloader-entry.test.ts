@@ -8,6 +8,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { makeDownloadJob, sqsRecord } from "./helpers/download-jobs";
 import { FAKE_SIGNATURE, s3ErrorBody, startExportServer, type ExportServer } from "./helpers/export-server";
 import { LOCAL_S3_CREDENTIALS, LOCAL_S3_REGION, startLocalS3, type LocalS3 } from "./helpers/local-s3";
+import { captureOutput, coldStart as coldStartWith } from "./helpers/lambda-entry";
 
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -49,40 +50,10 @@ interface ColdStart {
 
 /** Loads index.ts afresh (a cold start) with the given environment. */
 function coldStart(env: Record<string, string | undefined>): ColdStart {
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  let loaded: ColdStart | undefined;
-  jest.isolateModules(() => {
-    const sqs = require("@aws-sdk/client-sqs") as ColdStart["sqs"];
-    loaded = { handler: require("../handlers/downloader/index").handler, sqs };
-  });
-  return loaded!;
-}
-
-/** Runs fn with stdout and stderr captured: Powertools writes one JSON document per line (errors to stderr). */
-async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Array<Record<string, unknown>>; raw: string }> {
-  const chunks: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    return true;
-  };
-  const spies = [
-    jest.spyOn(process.stdout, "write").mockImplementation(capture),
-    jest.spyOn(process.stderr, "write").mockImplementation(capture),
-  ];
-  try {
-    const result = await fn();
-    const raw = chunks.join("");
-    const lines = raw
-      .split("\n")
-      .filter((line) => line.startsWith("{"))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-    return { result, lines, raw };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
+  return coldStartWith(env, () => ({
+    sqs: require("@aws-sdk/client-sqs") as ColdStart["sqs"],
+    handler: require("../handlers/downloader/index").handler,
+  }));
 }
 
 beforeAll(async () => {

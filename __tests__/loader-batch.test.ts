@@ -15,6 +15,7 @@ import { decodeS3EventKey, parseLoaderMessage } from "../handlers/loader/event";
 import { loadBatch, type LoaderRecord, type LoaderSettings, type LoadSummary } from "../handlers/loader/load-batch";
 import { TABLE_SCHEMAS } from "../schemas/table-schemas";
 import { LOCAL_S3_CREDENTIALS, LOCAL_S3_REGION, startLocalS3, type LocalS3 } from "./helpers/local-s3";
+import { captureOutput, coldStart as coldStartWith } from "./helpers/lambda-entry";
 
 type DataApiModule = typeof import("@aws-sdk/client-redshift-data");
 type Status = "SUBMITTED" | "STARTED" | "FINISHED" | "FAILED" | "ABORTED";
@@ -534,39 +535,10 @@ interface ColdStart {
 }
 
 function coldStart(env: Record<string, string | undefined>): ColdStart {
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  let loaded: ColdStart | undefined;
-  jest.isolateModules(() => {
-    const sdk = require("@aws-sdk/client-redshift-data") as DataApiModule;
-    loaded = { handler: require("../handlers/loader/index").handler, sdk };
-  });
-  return loaded!;
-}
-
-async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Array<Record<string, unknown>> }> {
-  const chunks: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    return true;
-  };
-  const spies = [
-    jest.spyOn(process.stdout, "write").mockImplementation(capture),
-    jest.spyOn(process.stderr, "write").mockImplementation(capture),
-  ];
-  try {
-    const result = await fn();
-    const lines = chunks
-      .join("")
-      .split("\n")
-      .filter((line) => line.startsWith("{"))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-    return { result, lines };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
+  return coldStartWith(env, () => ({
+    sdk: require("@aws-sdk/client-redshift-data") as DataApiModule,
+    handler: require("../handlers/loader/index").handler,
+  }));
 }
 
 describe("loader entry", () => {
