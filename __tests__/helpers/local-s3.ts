@@ -30,22 +30,14 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import type { Readable } from "node:stream";
+import { localS3ClientConfig as mirrorS3ClientConfig } from "../../scripts/local/object-store";
 
-/** The credentials s3rver accepts by default. */
-export const LOCAL_S3_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } as const;
-export const LOCAL_S3_REGION = "us-east-1";
+/** The credentials and region s3rver accepts: the local mirror's own (npm run local), so tests and it agree. */
+export { LOCAL_S3_CREDENTIALS, LOCAL_S3_REGION } from "../../scripts/local/object-store";
 
-/** Client settings for a local s3rver at `endpoint`. */
+/** Client settings for a local s3rver at `endpoint`, as the local mirror uses them, with test overrides. */
 export function localS3ClientConfig(endpoint: string, overrides: S3ClientConfig = {}): S3ClientConfig {
-  return {
-    endpoint,
-    region: LOCAL_S3_REGION,
-    forcePathStyle: true,
-    credentials: LOCAL_S3_CREDENTIALS,
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-    ...overrides,
-  };
+  return { ...mirrorS3ClientConfig(endpoint), ...overrides };
 }
 
 /** One record of an s3rver notification (S3 event shape). */
