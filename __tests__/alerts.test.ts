@@ -45,7 +45,7 @@ describe("alerts in the default stack (63 tables)", () => {
   it("has one errors alarm per function", () => {
     const errorAlarms = byMetric(tf, "AWS/Lambda", "Errors");
     const functions = resourcesOf(tf, "aws_lambda_function");
-    expect(functions).toHaveLength(2 + 2 * 63);
+    expect(functions).toHaveLength(3 + 2 * 63);
     expect(errorAlarms).toHaveLength(functions.length);
     expect(new Set(errorAlarms.map((a) => refTarget(a.dimensions.FunctionName)))).toEqual(
       new Set(functions.map(([name]) => `aws_lambda_function.${name}`)),
@@ -59,9 +59,9 @@ describe("alerts in the default stack (63 tables)", () => {
     expect(webhook).toHaveLength(5);
   });
 
-  it("has 450 alarms in all (7 per table + 9), each with a unique name starting with the prefix", () => {
+  it("has 451 alarms in all (7 per table + 10), each with a unique name starting with the prefix", () => {
     const names = alarmsOf(tf).map((a) => a.alarm_name);
-    expect(names).toHaveLength(7 * 63 + 9);
+    expect(names).toHaveLength(7 * 63 + 10);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^cs-mirror-[a-z0-9_-]+$/);
   });

@@ -31,7 +31,7 @@ describe("network and warehouse defaults", () => {
       numberOfNodes: 1,
       snapshotRetentionDays: 7,
       enhancedVpcRouting: false,
-      auditLogging: false,
+      auditLogging: true,
       baseCapacity: 8,
     });
     expect(config).toEqual(defaultConfig());
@@ -124,6 +124,21 @@ describe("allow-list validation", () => {
     const allowed = resolveConfig({ network: { ...open, allowPublicInternet: true } });
     expect(configWarnings(allowed)).toEqual([expect.stringContaining("whole internet (0.0.0.0/0, ::/0, 128.0.0.0/1)")]);
     expect(configWarnings(resolveConfig({ network: { allowedCidrs: [{ cidr: "10.0.0.0/8" }] } }))).toEqual([]);
+  });
+
+  it("warns when audit logging is turned off (on by default), except for an existing warehouse it does not manage", () => {
+    expect(configWarnings(resolveConfig({}))).toEqual([]);
+    expect(configWarnings(resolveConfig({ warehouse: { auditLogging: false } }))).toEqual([
+      "warehouse.auditLogging is false: the warehouse holds members' personal data, and without the connection, user and " +
+        "user-activity logs nobody can tell who read or changed it. Remove the setting to log (the default).",
+    ]);
+    expect(
+      configWarnings(
+        resolveConfig({
+          warehouse: { mode: "existing", auditLogging: false, existing: { clusterIdentifier: "a", database: "d", auth: { type: "iam", dbUser: "u" } } },
+        }),
+      ),
+    ).toEqual([]);
     expect(problemsOf({ network: { allowPublicInternet: "yes" as unknown as boolean } })).toEqual([
       'network.allowPublicInternet is "yes": must be true or false',
     ]);
@@ -272,7 +287,7 @@ describe("existing warehouse validation", () => {
       'warehouse.existing.copyRoleArn is "analytics-copy": must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), or left out for the stack to create one',
     ]);
     expect(problemsOf(existing({ workgroupName: "analytics", workgroupId: WORKGROUP_ID, auth: { type: "iam", dbUser: "cs_loader" } }))).toEqual([
-      'warehouse.existing.auth.dbUser is "cs_loader": is not used with a workgroup: Redshift Serverless derives the database user from the loader\'s IAM role (IAMR:<role name>); remove it',
+      'warehouse.existing.auth is {"type":"iam","dbUser":"cs_loader"}: must be { type: "secret", secretArn } for a workgroup: with IAM, Redshift Serverless makes each loader\'s role its own database user (IAMR:<role name>), and only one owner can ADD COLUMN or replace a view',
     ]);
     expect(problemsOf(existing({ clusterIdentifier: "analytics", workgroupId: WORKGROUP_ID, auth: { type: "password", password: "hunter2" } }))).toEqual([
       'warehouse.existing.workgroupId is "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0": is used only with workgroupName',

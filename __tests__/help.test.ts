@@ -34,6 +34,9 @@ import type { LoadResult } from "../handlers/load/warehouse";
 import { readLoaderEnvironment } from "../handlers/loader/config";
 import { loadBatch, type LoaderRecord } from "../handlers/loader/load-batch";
 import { readReceiverEnvironment } from "../handlers/receiver/config";
+import { BootstrapStatementError } from "../handlers/bootstrap/adapters";
+import { readBootstrapEnvironment } from "../handlers/bootstrap/config";
+import { adminStatements, checkOwner, EMPTY_CATALOG, operatorGrants, type BootstrapNames } from "../handlers/bootstrap/sql";
 import type * as ReceiverEntry from "../handlers/receiver";
 import { makeDownloadJob, sqsRecord } from "./helpers/download-jobs";
 import { TEST_SIGNING_SECRET, controlShiftSignature, webhookFixture } from "./fixtures/webhooks";
@@ -513,6 +516,23 @@ async function loaderFailure(fakes: LoaderFakes): Promise<Logged> {
 
 const failingRun = (error: Error) => async (): Promise<LoadResult> => Promise.reject(error);
 
+const BOOTSTRAP_NAMES: BootstrapNames = {
+  loaderUser: "controlshift_loader",
+  readerGroup: "controlshift_readers",
+  dataSchema: "controlshift",
+  metadataSchema: "controlshift_mirror_meta",
+};
+const OWNER_CATALOG = {
+  currentUser: "controlshift_loader",
+  superuser: false,
+  schemaOwners: new Map([
+    ["controlshift", "controlshift_loader"],
+    ["controlshift_mirror_meta", "controlshift_loader"],
+  ]),
+  dataTables: new Set<string>(),
+  migrationsTableExists: false,
+};
+
 const thrown = (f: () => unknown): Error => {
   try {
     f();
@@ -727,6 +747,56 @@ const SCENARIOS: readonly Scenario[] = [
     entry: "LoaderConfigError:",
     observe: async () => thrown(() => readLoaderEnvironment({})),
   },
+  {
+    name: "bootstrap: cold start without its environment",
+    entry: "BootstrapConfigError:",
+    observe: async () => thrown(() => readBootstrapEnvironment({})),
+  },
+  {
+    name: "bootstrap: an existing warehouse whose grants were not run",
+    entry: "BootstrapError: schema <schema> does not exist",
+    observe: async () =>
+      thrown(() =>
+        checkOwner(BOOTSTRAP_NAMES, { ...OWNER_CATALOG, schemaOwners: new Map() }),
+      ),
+  },
+  {
+    name: "bootstrap: a schema of another owner",
+    entry: "BootstrapError: schema <schema> is owned by",
+    observe: async () =>
+      thrown(() =>
+        checkOwner(BOOTSTRAP_NAMES, { ...OWNER_CATALOG, schemaOwners: new Map([["controlshift", "etl"], ["controlshift_mirror_meta", "etl"]]) }),
+      ),
+  },
+  {
+    name: "bootstrap: an existing warehouse's loader secret of a superuser",
+    entry: "BootstrapError: the loaders' database user",
+    observe: async () => thrown(() => checkOwner(BOOTSTRAP_NAMES, { ...OWNER_CATALOG, currentUser: "admin", superuser: true })),
+  },
+  {
+    name: "bootstrap: a loader user that is a superuser on the stack's warehouse",
+    entry: "BootstrapError: database user",
+    observe: async () => thrown(() => adminStatements(BOOTSTRAP_NAMES, { type: "iam" }, { ...EMPTY_CATALOG, loaderUser: { superuser: true } })),
+  },
+  {
+    name: "bootstrap: Redshift refuses a statement",
+    entry: "BootstrapStatementError:",
+    observe: async () =>
+      new BootstrapStatementError(
+        "bootstrap:admin",
+        {
+          $metadata: {},
+          Id: "b1",
+          Status: "FAILED",
+          SubStatements: [
+            { Id: "b1:1", Status: "FINISHED", QueryString: 'CREATE USER "controlshift_loader" PASSWORD DISABLE' },
+            { Id: "b1:2", Status: "FAILED", QueryString: 'CREATE GROUP "controlshift_readers"', Error: 'group "controlshift_readers" already exists' },
+            { Id: "b1:3", Status: "ABORTED", QueryString: "GRANT ..." },
+          ],
+        },
+        [],
+      ),
+  },
 ];
 
 describe("help: each failure, provoked, points at the entry titled with what it says", () => {
@@ -769,5 +839,18 @@ describe("help: each failure, provoked, points at the entry titled with what it 
     const lines = await receiverLines({});
     expect(lines).toEqual([expect.objectContaining({ level: "info", message: "webhook accepted: export queued for download" })]);
     expect(lines[0].attributes.help).toBeUndefined();
+  });
+});
+
+describe("help: the existing warehouse's grants", () => {
+  it("are exactly what the bootstrap's admin part runs on an empty warehouse (generated from the same code)", () => {
+    const entry = SECTIONS.flatMap((sec) => sec.entries).find((e) => e.title === "Existing warehouse: the grants to run once");
+    expect(entry).toBeDefined();
+    const block = entry!.body.filter((l) => /^ {5}(CREATE|GRANT|ALTER DEFAULT)/.test(l)).map((l) => l.trim());
+    const iam = operatorGrants(BOOTSTRAP_NAMES, { type: "iam" }).map((sql) => `${sql};`);
+    expect(block.slice(0, iam.length)).toEqual(iam);
+    const password = operatorGrants(BOOTSTRAP_NAMES, { type: "password", placeholder: "<the password in your loader secret>" });
+    expect(block[iam.length]).toBe(`${password[0]};`);
+    expect(password.slice(1)).toEqual(iam.slice(1).map((sql) => sql.slice(0, -1)));
   });
 });

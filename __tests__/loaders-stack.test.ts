@@ -65,7 +65,8 @@ describe("table loaders", () => {
       METADATA_SCHEMA: "controlshift_mirror_meta",
       WAREHOUSE_DATABASE: "controlshift",
     });
-    for (const name of ["EXPORTS_BUCKET", "COPY_ROLE_ARN", "WAREHOUSE_CLUSTER_ID", "WAREHOUSE_SECRET_ARN"]) expect(env[name]).toBeDefined();
+    for (const name of ["EXPORTS_BUCKET", "COPY_ROLE_ARN", "WAREHOUSE_CLUSTER_ID", "WAREHOUSE_DB_USER"]) expect(env[name]).toBeDefined();
+    expect(env).not.toHaveProperty("WAREHOUSE_SECRET_ARN");
   });
 
   it("batches incremental files (window and size from the config) and takes full exports one at a time", () => {
@@ -94,6 +95,7 @@ describe("table loaders", () => {
     const few = synthStack({ tables: ["petitions", "members"] });
     const names = resourcesOf(few, "aws_lambda_function").map(([, f]) => f.function_name).sort();
     expect(names).toEqual([
+      "cs-mirror-bootstrap",
       "cs-mirror-downloader",
       "cs-mirror-load-full-members",
       "cs-mirror-load-full-petitions",

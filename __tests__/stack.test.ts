@@ -185,7 +185,9 @@ describe("webhook API", () => {
       "warehouse_admin_secret_arn",
       "warehouse_database",
       "warehouse_endpoint",
+      "warehouse_loader_user",
       "warehouse_port",
+      "warehouse_reader_group",
       "webhook_url",
     ]);
     expect(tf.output.webhook_url.value).toMatch(/^\$\{aws_apigatewayv2_api\.webhook_api_[A-Z0-9]+\.api_endpoint\}\/webhook$/);

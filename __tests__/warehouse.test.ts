@@ -174,32 +174,35 @@ describe("provisioned cluster (default mode)", () => {
     expect(resourceAt(tf, "aws_iam_role", "warehouse/copy-role").name).toBe("cs-mirror-copy");
   });
 
-  it("grants a function exactly the Data API on this cluster, its own statements, and the admin secret", () => {
+  it("grants a function exactly the Data API on this cluster, its own statements, and temporary credentials for the loader user only", () => {
     const clusterName = resourcesOf(tf, "aws_redshift_cluster")[0][0];
+    const arn = `aws_redshift_cluster.${clusterName}.arn`;
     expect(probeStatements(tf)).toEqual([
       {
         sid: "RunStatementsOnWarehouse",
         effect: "Allow",
         actions: ["redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement"],
-        resources: [`\${aws_redshift_cluster.${clusterName}.arn}`],
+        resources: [`\${${arn}}`],
       },
       FOLLOW_OWN,
       {
-        sid: "ReadWarehouseSecret",
+        sid: "GetWarehouseCredentials",
         effect: "Allow",
-        actions: ["secretsmanager:GetSecretValue"],
-        resources: [`\${aws_redshift_cluster.${clusterName}.master_password_secret_arn}`],
+        actions: ["redshift:GetClusterCredentials"],
+        resources: [
+          `\${replace(${arn}, ":cluster:cs-mirror-warehouse", ":dbuser:cs-mirror-warehouse")}/controlshift_loader`,
+          `\${replace(${arn}, ":cluster:cs-mirror-warehouse", ":dbname:cs-mirror-warehouse")}/controlshift`,
+        ],
       },
     ]);
   });
 
-  it("tells the function where the warehouse is", () => {
-    const clusterName = resourcesOf(tf, "aws_redshift_cluster")[0][0];
+  it("tells the function where the warehouse is, and as whom", () => {
     const roleName = resourcesOf(tf, "aws_iam_role").find(([n]) => n.startsWith("warehouse_copy-role"))![0];
     expect(probeEnv(tf)).toEqual({
       WAREHOUSE_CLUSTER_ID: "cs-mirror-warehouse",
       WAREHOUSE_DATABASE: "controlshift",
-      WAREHOUSE_SECRET_ARN: `\${aws_redshift_cluster.${clusterName}.master_password_secret_arn}`,
+      WAREHOUSE_DB_USER: "controlshift_loader",
       COPY_ROLE_ARN: `\${aws_iam_role.${roleName}.arn}`,
     });
   });
@@ -213,9 +216,18 @@ describe("provisioned cluster (default mode)", () => {
     expect(tf.output.copy_role_arn.value).toMatch(/^\$\{aws_iam_role\.warehouse_copy-role_[A-F0-9]+\.arn\}$/);
   });
 
-  it("writes no audit logs unless asked", () => {
-    expect(resourcesOf(tf, "aws_redshift_logging")).toEqual([]);
+  it("writes audit logs by default", () => {
+    expect(resourceAt(tf, "aws_redshift_logging", "warehouse/audit-logging").log_exports).toEqual(["connectionlog", "userlog", "useractivitylog"]);
     expect(resourceAt(tf, "aws_redshift_parameter_group", "warehouse/parameter-group").parameter).toContainEqual({
+      name: "enable_user_activity_logging",
+      value: "true",
+    });
+  });
+
+  it("writes no audit logs when the config opts out (and synth warns, see config tests)", () => {
+    const { tf: off } = synthWithProbe({ warehouse: { auditLogging: false } });
+    expect(resourcesOf(off, "aws_redshift_logging")).toEqual([]);
+    expect(resourceAt(off, "aws_redshift_parameter_group", "warehouse/parameter-group").parameter).toContainEqual({
       name: "enable_user_activity_logging",
       value: "false",
     });
@@ -286,6 +298,7 @@ describe("Redshift Serverless", () => {
       manage_admin_password: true,
       iam_roles: [roleRef],
       default_iam_role_arn: roleRef,
+      log_exports: ["connectionlog", "userlog", "useractivitylog"],
     });
   });
 
@@ -303,18 +316,21 @@ describe("Redshift Serverless", () => {
     ]);
   });
 
-  it("grants the Data API on this workgroup and the namespace's admin secret, and names the workgroup", () => {
+  it("grants the Data API on this workgroup and the loader secret (never the admin's), and names the workgroup", () => {
     const wgName = resourcesOf(tf, "aws_redshiftserverless_workgroup")[0][0];
-    const nsName = resourcesOf(tf, "aws_redshiftserverless_namespace")[0][0];
+    const loaderSecret = `\${aws_secretsmanager_secret.${resourcesOf(tf, "aws_secretsmanager_secret").find(([n]) => n.startsWith("warehouse_loader-secret"))![0]}.arn}`;
     const statements = probeStatements(tf);
     expect(statements[0].resources).toEqual([`\${aws_redshiftserverless_workgroup.${wgName}.arn}`]);
     expect(statements[1]).toEqual(FOLLOW_OWN);
-    expect(statements[2].resources).toEqual([`\${aws_redshiftserverless_namespace.${nsName}.admin_password_secret_arn}`]);
+    expect(statements[2].resources).toEqual([loaderSecret]);
     expect(probeEnv(tf)).toMatchObject({
       WAREHOUSE_WORKGROUP: "cs-mirror-warehouse",
       WAREHOUSE_DATABASE: "controlshift",
-      WAREHOUSE_SECRET_ARN: `\${aws_redshiftserverless_namespace.${nsName}.admin_password_secret_arn}`,
+      WAREHOUSE_SECRET_ARN: loaderSecret,
     });
+    // Created empty: the bootstrap generates and stores the value, so it is never in Terraform's state.
+    expect(resourceAt(tf, "aws_secretsmanager_secret", "warehouse/loader-secret").name).toBe("cs-mirror/warehouse-loader");
+    expect(resourcesOf(tf, "aws_secretsmanager_secret_version")).toEqual([]);
     expect(probeEnv(tf)).not.toHaveProperty("WAREHOUSE_CLUSTER_ID");
   });
 
@@ -385,17 +401,12 @@ describe("existing warehouse", () => {
       WAREHOUSE_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:reporting-loader-AbCdEf",
       COPY_ROLE_ARN: "arn:aws:iam::123456789012:role/analytics-copy",
     });
-    expect(Object.keys(tf.output).filter((k) => k.startsWith("warehouse") || k === "copy_role_arn").sort()).toEqual(["copy_role_arn", "warehouse_database"]);
+    expect(Object.keys(tf.output).filter((k) => k.startsWith("warehouse") || k === "copy_role_arn").sort()).toEqual(["copy_role_arn", "warehouse_database", "warehouse_reader_group"]);
     expect(tf.output.copy_role_arn.value).toBe("arn:aws:iam::123456789012:role/analytics-copy");
   });
 
-  it("with IAM auth on a workgroup: GetCredentials on the workgroup, no database user variable", () => {
-    const { tf } = synthWithProbe(EXISTING_WORKGROUP_IAM);
-    const statements = probeStatements(tf);
-    expect(statements[2]).toMatchObject({ actions: ["redshift-serverless:GetCredentials"], resources: [statements[0].resources[0]] });
-    expect(statements[0].resources[0]).toMatch(/:redshift-serverless:us-east-1:.*:workgroup\/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0$/);
-    expect(Object.keys(probeEnv(tf)).sort()).toEqual(["COPY_ROLE_ARN", "WAREHOUSE_DATABASE", "WAREHOUSE_WORKGROUP"]);
-    expect(docOf(tf, "warehouse_copy-role_trust")[0].principals[0].identifiers).toEqual(["redshift.amazonaws.com", "redshift-serverless.amazonaws.com"]);
+  it("refuses IAM auth on a workgroup: each loader's role would be its own database user", () => {
+    expect(() => synthWithProbe(EXISTING_WORKGROUP_IAM)).toThrow(/must be \{ type: "secret", secretArn \} for a workgroup: with IAM, Redshift Serverless makes each loader's role its own database user/);
   });
 
   it("exposes typed attributes for the loaders", () => {
@@ -436,7 +447,7 @@ describe("the Data API grant", () => {
     const broken = JSON.parse(JSON.stringify(tf));
     const doc = refTarget(resourceAt(broken, "aws_iam_role_policy", "probe/role-policy").policy).split(".")[1];
     broken.data.aws_iam_policy_document[doc].statement[3].resources = ["*"];
-    expect(wildcardViolations(broken)).toEqual([`${doc}: resource * for secretsmanager:GetSecretValue`]);
+    expect(wildcardViolations(broken)).toEqual([`${doc}: resource * for redshift:GetClusterCredentials`]);
   });
 
   it("reads the account and partition out of an ARN, at synth or at apply", () => {

@@ -146,7 +146,10 @@ export interface WarehouseConfig {
   readonly snapshotRetentionDays: number;
   /** Route COPY traffic through the VPC (an S3 gateway endpoint is added to the stack's VPC). @default false */
   readonly enhancedVpcRouting: boolean;
-  /** Connection, user and user-activity logs to CloudWatch Logs (kept logRetentionDays for a cluster). @default false */
+  /**
+   * Connection, user and user-activity logs to CloudWatch Logs (kept logRetentionDays for a cluster). The warehouse
+   * holds members' personal data: turning it off is allowed, and synth warns. @default true
+   */
   readonly auditLogging: boolean;
   /** Serverless base capacity in RPUs (8 to 1024, a multiple of 8). @default 8 */
   readonly baseCapacity: number;
@@ -358,7 +361,7 @@ export function defaultConfig(prefix = DEFAULT_PREFIX): MirrorConfig {
       numberOfNodes: 1,
       snapshotRetentionDays: 7,
       enhancedVpcRouting: false,
-      auditLogging: false,
+      auditLogging: true,
       baseCapacity: 8,
     },
     loaders: {
@@ -663,6 +666,17 @@ export function isPublicInternet(cidr: ParsedCidr): boolean {
 
 /** What synth should warn about (printed by `cdktf synth` as a construct warning, and by anyone calling this). */
 export function configWarnings(config: MirrorConfig): string[] {
+  const audit =
+    config.warehouse.mode !== "existing" && !config.warehouse.auditLogging
+      ? [
+          "warehouse.auditLogging is false: the warehouse holds members' personal data, and without the connection, " +
+            "user and user-activity logs nobody can tell who read or changed it. Remove the setting to log (the default).",
+        ]
+      : [];
+  return [...audit, ...publicInternetWarnings(config)];
+}
+
+function publicInternetWarnings(config: MirrorConfig): string[] {
   if (config.warehouse.mode === "existing" || !config.network.allowPublicInternet) return [];
   const open = config.network.allowedCidrs.map((a) => a.cidr).filter((c) => {
     const parsed = parseCidr(c);
@@ -907,11 +921,11 @@ function checkExistingWarehouse(c: Checker, config: MirrorConfig, e: ExistingWar
       c.add("warehouse.existing.auth.secretArn", auth.secretArn, `must be a secret in the deployment region ${config.region}, where the loaders call the Data API`);
     }
   } else if (auth?.type === "iam") {
-    if (workgroup && auth.dbUser !== undefined) {
+    if (workgroup) {
       c.add(
-        "warehouse.existing.auth.dbUser",
-        auth.dbUser,
-        "is not used with a workgroup: Redshift Serverless derives the database user from the loader's IAM role (IAMR:<role name>); remove it",
+        "warehouse.existing.auth",
+        auth,
+        "must be { type: \"secret\", secretArn } for a workgroup: with IAM, Redshift Serverless makes each loader's role its own database user (IAMR:<role name>), and only one owner can ADD COLUMN or replace a view",
       );
     } else if (cluster && (typeof auth.dbUser !== "string" || !DB_USER_PATTERN.test(auth.dbUser))) {
       c.add("warehouse.existing.auth.dbUser", auth.dbUser, "must name the existing database user the loaders act as: 1 to 128 characters of a-z, 0-9 and _");

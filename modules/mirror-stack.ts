@@ -3,6 +3,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { setting } from "./access";
 import { Alerts, deploymentMetricsNamespace } from "./alerts";
+import { WarehouseBootstrap } from "./bootstrap";
 import { configureBackend } from "./backend";
 import { MirrorConfig, loaderFunctionName, loaderSizing } from "./config";
 import { ExportsBucket } from "./exports-bucket";
@@ -46,6 +47,8 @@ export class MirrorStack extends TerraformStack {
   readonly network?: Network;
   /** Where the loaders load: `warehouse.grantDataApi()` gives a function the Data API access and its variables. */
   readonly warehouse: Warehouse;
+  /** The function that sets up the warehouse at apply time (the only reader of the admin secret), and its invocation. */
+  readonly bootstrap: WarehouseBootstrap;
   /** The alerts topic and every alarm: each DLQ, each queue's age, each function's errors, each table's freshness, the webhook. */
   readonly alerts: Alerts;
 
@@ -155,6 +158,18 @@ export class MirrorStack extends TerraformStack {
       return { table, full: make("full"), incremental: make("incremental") };
     });
 
+    this.bootstrap = new WarehouseBootstrap(this, "bootstrap", {
+      prefix: p,
+      warehouse: this.warehouse,
+      bundle: bundles.get("bootstrap"),
+      tables: config.tables,
+      dataSchema: config.loaders.dataSchema,
+      metadataSchema: config.loaders.metadataSchema,
+      logRetentionDays: config.logRetentionDays,
+      metricsNamespace,
+      warehouseResources: this.warehouse.readyWhen,
+    });
+
     this.webhookApi = new WebhookApi(this, "webhook", {
       prefix: p,
       receiver: this.receiver,
@@ -176,6 +191,7 @@ export class MirrorStack extends TerraformStack {
     this.alerts.alarmOnQueueAge("downloads", this.downloads, a.downloadsQueueAgeMinutes, "download jobs");
     this.alerts.alarmOnErrors("receiver", this.receiver, a.functionErrors);
     this.alerts.alarmOnErrors("downloader", this.downloader, a.functionErrors);
+    this.alerts.alarmOnErrors("bootstrap", this.bootstrap.function, a.functionErrors);
     for (const { table, full, incremental } of this.loaders) {
       for (const [kind, loader, maxAgeMinutes] of [
         ["full", full, a.fullQueueAgeMinutes],
@@ -222,9 +238,19 @@ export class MirrorStack extends TerraformStack {
     if (this.warehouse.adminSecretArn !== undefined) {
       new TerraformOutput(this, "warehouse_admin_secret_arn", {
         value: this.warehouse.adminSecretArn,
-        description: "The admin password's secret, managed by Redshift: aws secretsmanager get-secret-value --secret-id <arn>",
+        description: "The admin password's secret, managed by Redshift (only the bootstrap function may read it): aws secretsmanager get-secret-value --secret-id <arn>",
       });
     }
+    if (this.warehouse.loaderUser !== undefined) {
+      new TerraformOutput(this, "warehouse_loader_user", {
+        value: this.warehouse.loaderUser,
+        description: "The database user every loader acts as; it owns the mirror's schemas (see help: The loader user)",
+      });
+    }
+    new TerraformOutput(this, "warehouse_reader_group", {
+      value: this.bootstrap.names.readerGroup,
+      description: "Analysts read the mirror through this group: ALTER GROUP <group> ADD USER <analyst> (see help)",
+    });
     new TerraformOutput(this, "alerts_topic_arn", {
       value: this.alerts.topic.arn,
       description: "Every alarm notifies this topic: subscribe more e-mails or a chat integration here (see help, Alerts)",

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { Fn, ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { RedshiftCluster } from "@cdktf/provider-aws/lib/redshift-cluster";
 import { RedshiftLogging } from "@cdktf/provider-aws/lib/redshift-logging";
@@ -6,6 +7,7 @@ import { RedshiftParameterGroup } from "@cdktf/provider-aws/lib/redshift-paramet
 import { ExportsBucket } from "./exports-bucket";
 import { DEFAULT_REDSHIFT_PORT, Network } from "./network";
 import { Warehouse, WarehouseAuth, WarehouseTarget } from "./warehouse";
+import { DEFAULT_LOADER_USER } from "../handlers/bootstrap/environment";
 import { REDSHIFT_PRINCIPAL, WarehouseCopyRole } from "./warehouse-copy-role";
 
 export interface ClusterWarehouseProps {
@@ -29,8 +31,10 @@ export interface ClusterWarehouseProps {
   readonly snapshotRetentionDays?: number;
   /** @default false */
   readonly enhancedVpcRouting?: boolean;
-  /** Connection, user and user-activity logs to CloudWatch Logs. @default false */
+  /** Connection, user and user-activity logs to CloudWatch Logs. @default true */
   readonly auditLogging?: boolean;
+  /** The database user the loaders act as, through IAM temporary credentials. @default "controlshift_loader" */
+  readonly loaderUser?: string;
   /** Retention of the audit log groups. @default 30 */
   readonly logRetentionDays?: number;
 }
@@ -64,6 +68,9 @@ export class ClusterWarehouse extends Warehouse {
   readonly endpoint: string;
   readonly port: number;
   readonly adminSecretArn: string;
+  readonly loaderUser: string;
+  readonly loaderSecretArn = undefined;
+  readonly readyWhen: readonly ITerraformDependable[];
   readonly cluster: RedshiftCluster;
   readonly parameterGroup: RedshiftParameterGroup;
   readonly copyRole: WarehouseCopyRole;
@@ -73,7 +80,7 @@ export class ClusterWarehouse extends Warehouse {
     const p = props.prefix;
     const clusterIdentifier = `${p}-warehouse`;
     const numberOfNodes = props.numberOfNodes ?? 1;
-    const auditLogging = props.auditLogging ?? false;
+    const auditLogging = props.auditLogging ?? true;
     const subnetGroup = props.network.subnetGroup;
     if (!subnetGroup) throw new Error(`Cluster ${clusterIdentifier} needs a network with a Redshift subnet group.`);
     this.database = props.database ?? "controlshift";
@@ -134,9 +141,20 @@ export class ClusterWarehouse extends Warehouse {
       });
     }
 
+    this.readyWhen = [this.cluster];
     this.target = { type: "cluster", clusterIdentifier, arn: this.cluster.arn };
     this.adminSecretArn = this.cluster.masterPasswordSecretArn;
-    this.auth = { type: "secret", secretArn: this.adminSecretArn };
+    this.loaderUser = props.loaderUser ?? DEFAULT_LOADER_USER;
+    // redshift:GetClusterCredentials for the loader user on this database only (the bootstrap creates the user,
+    // with PASSWORD DISABLE: temporary credentials are its only way in).
+    // arn:<partition>:redshift:<region>:<account>:cluster:<id> -> ...:dbuser:<id>/<user> and ...:dbname:<id>/<database>.
+    const arnOf = (kind: string, name: string) =>
+      `${Fn.replace(this.cluster.arn, `:cluster:${clusterIdentifier}`, `:${kind}:${clusterIdentifier}`)}/${name}`;
+    this.auth = {
+      type: "iam",
+      dbUser: this.loaderUser,
+      credentialArns: [arnOf("dbuser", this.loaderUser), arnOf("dbname", this.database)],
+    };
     this.endpoint = this.cluster.dnsName;
   }
 }

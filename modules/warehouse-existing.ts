@@ -24,6 +24,16 @@ export interface ExistingWarehouseProps {
   readonly copyRoleArn?: string;
 }
 
+/**
+ * Why an existing workgroup cannot use IAM credentials: Redshift Serverless makes each caller's role its own database
+ * user (IAMR:<role name>), so each of the loaders (two per table) would be a different user, and only a table's owner
+ * may ADD COLUMN to it or replace a view over it.
+ */
+export const EXISTING_WORKGROUP_IAM_REFUSAL = (workgroup: string): string =>
+  `Existing workgroup ${workgroup}: IAM auth is refused: Redshift Serverless would make each loader's role its own ` +
+  "database user (IAMR:<role name>), and only one owner can ADD COLUMN or replace a view. Use " +
+  '{ type: "secret", secretArn } with the secret of one loader user (see help: Existing warehouse: the grants to run once)';
+
 /** One `:`-separated field of an ARN (1: partition, 4: account), at synth for a literal, at apply for a reference. */
 export function arnField(arn: string, index: number): string {
   return Token.isUnresolved(arn) ? Fn.element(Fn.split(":", arn), index) : arn.split(":")[index];
@@ -46,6 +56,9 @@ export class ExistingWarehouse extends Warehouse {
   readonly endpoint = undefined;
   readonly port = undefined;
   readonly adminSecretArn = undefined;
+  readonly loaderUser?: string;
+  readonly loaderSecretArn = undefined;
+  readonly readyWhen = [];
   /** The role the stack created, when no copyRoleArn was given. */
   readonly copyRole?: WarehouseCopyRole;
 
@@ -90,6 +103,7 @@ export class ExistingWarehouse extends Warehouse {
     } else if (this.target.type === "cluster") {
       const dbUser = props.auth.dbUser;
       if (dbUser === undefined) throw new Error(`Existing cluster ${cluster}: IAM auth needs dbUser.`);
+      this.loaderUser = dbUser;
       this.auth = {
         type: "iam",
         dbUser,
@@ -97,11 +111,7 @@ export class ExistingWarehouse extends Warehouse {
         credentialArns: [`${redshift}:dbuser:${cluster}/${dbUser}`, `${redshift}:dbname:${cluster}/${this.database}`],
       };
     } else {
-      if (props.auth.dbUser !== undefined) {
-        throw new Error(`Existing workgroup ${workgroup}: dbUser is not used (the user is derived from the caller's role).`);
-      }
-      // redshift-serverless:GetCredentials is scoped to the workgroup; the user is IAMR:<the loader's role name>.
-      this.auth = { type: "iam", credentialArns: [this.target.arn] };
+      throw new Error(EXISTING_WORKGROUP_IAM_REFUSAL(workgroup!));
     }
   }
 }

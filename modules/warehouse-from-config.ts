@@ -67,6 +67,7 @@ export function warehouseFromConfig(
         maxCapacity: w.maxCapacity,
         enhancedVpcRouting: w.enhancedVpcRouting,
         auditLogging: w.auditLogging,
+        secretRecoveryDays: config.secretRecoveryDays,
       });
     case "existing": {
       const e = w.existing;

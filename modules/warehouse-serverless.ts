@@ -1,4 +1,7 @@
 import { Construct } from "constructs";
+import { ITerraformDependable } from "cdktf";
+import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { DEFAULT_LOADER_USER } from "../handlers/bootstrap/environment";
 import { RedshiftserverlessNamespace } from "@cdktf/provider-aws/lib/redshiftserverless-namespace";
 import { RedshiftserverlessWorkgroup } from "@cdktf/provider-aws/lib/redshiftserverless-workgroup";
 import { ExportsBucket } from "./exports-bucket";
@@ -25,8 +28,12 @@ export interface ServerlessWarehouseProps {
   readonly maxCapacity?: number;
   /** @default false */
   readonly enhancedVpcRouting?: boolean;
-  /** Connection, user and user-activity logs to CloudWatch Logs. @default false */
+  /** Connection, user and user-activity logs to CloudWatch Logs. @default true */
   readonly auditLogging?: boolean;
+  /** The database user the loaders act as, with the password the bootstrap generates. @default "controlshift_loader" */
+  readonly loaderUser?: string;
+  /** Days a deleted loader secret stays recoverable. @default 7 */
+  readonly secretRecoveryDays?: number;
 }
 
 /** The audit logs a namespace exports to CloudWatch. */
@@ -65,6 +72,11 @@ export class ServerlessWarehouse extends Warehouse {
   readonly endpoint: string;
   readonly port: number;
   readonly adminSecretArn: string;
+  readonly loaderUser: string;
+  readonly loaderSecretArn: string;
+  /** Created without a value: the bootstrap stores the loader user's generated password in it. */
+  readonly loaderSecret: SecretsmanagerSecret;
+  readonly readyWhen: readonly ITerraformDependable[];
   readonly namespace: RedshiftserverlessNamespace;
   readonly workgroup: RedshiftserverlessWorkgroup;
   readonly copyRole: WarehouseCopyRole;
@@ -73,7 +85,7 @@ export class ServerlessWarehouse extends Warehouse {
     super(scope, id);
     const p = props.prefix;
     const name = `${p}-warehouse`;
-    const auditLogging = props.auditLogging ?? false;
+    const auditLogging = props.auditLogging ?? true;
     this.database = props.database ?? "controlshift";
     this.port = props.port ?? DEFAULT_REDSHIFT_PORT;
 
@@ -108,9 +120,20 @@ export class ServerlessWarehouse extends Warehouse {
       configParameter: workgroupConfigParameters(auditLogging),
     });
 
+    this.readyWhen = [this.namespace, this.workgroup];
     this.target = { type: "workgroup", workgroupName: name, arn: this.workgroup.arn };
     this.adminSecretArn = this.namespace.adminPasswordSecretArn;
-    this.auth = { type: "secret", secretArn: this.adminSecretArn };
+    this.loaderUser = props.loaderUser ?? DEFAULT_LOADER_USER;
+    // One shared identity for every loader. IAM credentials on Serverless would make each loader's role its own
+    // database user (IAMR:<role>), and only the owner may ADD COLUMN or replace a view. The value is never in
+    // Terraform (no secret version here): the bootstrap generates it and stores it.
+    this.loaderSecret = new SecretsmanagerSecret(this, "loader-secret", {
+      name: `${p}/warehouse-loader`,
+      description: `Password of the database user ${this.loaderUser} the loaders act as; generated and stored by the bootstrap function, never by Terraform.`,
+      recoveryWindowInDays: props.secretRecoveryDays ?? 7,
+    });
+    this.loaderSecretArn = this.loaderSecret.arn;
+    this.auth = { type: "secret", secretArn: this.loaderSecretArn };
     this.endpoint = this.workgroup.endpoint.get(0).address;
   }
 }

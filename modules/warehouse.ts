@@ -6,6 +6,7 @@
  * the loaders see only this.
  */
 import { Construct } from "constructs";
+import { ITerraformDependable } from "cdktf";
 import { Grant, PolicyStatement } from "./access";
 
 /** The Data API target: a provisioned cluster or a Serverless workgroup, with the ARN IAM knows it by. */
@@ -23,10 +24,14 @@ export type WarehouseTarget =
       readonly arn: string;
     };
 
-/** How the loaders authenticate through the Data API: never a password in Terraform. */
+/**
+ * How the loaders authenticate through the Data API: never a password in Terraform, never the admin. The stack's
+ * cluster: IAM temporary credentials for the loader user. The stack's Serverless: the loader secret, whose value
+ * the bootstrap generates. An existing warehouse: what the operator configured (one database user for all loaders).
+ */
 export type WarehouseAuth =
   | {
-      /** A Secrets Manager secret (for the modes this stack creates: the admin secret Redshift manages). */
+      /** A Secrets Manager secret with `username` and `password` of the loader user. */
       readonly type: "secret";
       readonly secretArn: string;
     }
@@ -141,8 +146,20 @@ export abstract class Warehouse extends Construct implements WarehouseAccess {
   abstract readonly endpoint?: string;
   /** Undefined for an existing warehouse. */
   abstract readonly port?: number;
-  /** The admin password's secret, managed by Redshift (its ARN, never its value). Undefined for an existing warehouse. */
+  /**
+   * The admin password's secret, managed by Redshift (its ARN, never its value). Undefined for an existing warehouse.
+   * Only the bootstrap function may read it (modules/bootstrap.ts).
+   */
   abstract readonly adminSecretArn?: string;
+  /**
+   * The database user the loaders act as (it owns the mirror's schemas). Undefined for an existing warehouse whose
+   * loaders log in with a secret: the user is the secret's.
+   */
+  abstract readonly loaderUser?: string;
+  /** The loader secret the bootstrap fills (Serverless). Undefined otherwise. */
+  abstract readonly loaderSecretArn?: string;
+  /** What must exist before SQL can run: the cluster, or the namespace and workgroup. Empty for an existing one. */
+  abstract readonly readyWhen: readonly ITerraformDependable[];
 
   /** The Data API's ClusterIdentifier, for a provisioned cluster. */
   get clusterIdentifier(): string | undefined {

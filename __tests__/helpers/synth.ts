@@ -24,7 +24,7 @@ let bundleDir: string | undefined;
 export function fixtureBundleDir(): string {
   if (bundleDir) return bundleDir;
   bundleDir = mkdtempSync(path.join(tmpdir(), "csm-bundles-"));
-  for (const name of ["receiver", "downloader", "loader"]) {
+  for (const name of ["receiver", "downloader", "loader", "bootstrap"]) {
     writeFileSync(path.join(bundleDir, `${name}.zip`), fixtureZip(name));
   }
   return bundleDir;
