@@ -39,7 +39,7 @@ class SimulatedDataApi {
   readonly statements: SimStatement[] = [];
   readonly tables = new Map<string, string[]>();
   readonly ledger: { loadId: string; objectKey: string; outcome: string }[] = [];
-  /** Statuses of each new load batch (the transaction: starts with LOCK or CREATE TABLE). */
+  /** Statuses of each new load batch (the transaction: holds a LOCK). */
   loadStatuses: (sqls: string[], nth: number) => { statuses: Status[]; error?: string } = () => ({ statuses: ["FINISHED"] });
   /** Ledger outcome of each file of a finished load. */
   outcomeOf: (objectKey: string) => "loaded" | "skipped-stale" = () => "loaded";
@@ -135,7 +135,7 @@ class SimulatedDataApi {
   }
 }
 
-const isLoad = (sqls: readonly string[]) => /^(LOCK|CREATE TABLE)/.test(sqls[0] ?? "");
+const isLoad = (sqls: readonly string[]) => sqls.some((sql) => sql.startsWith("LOCK "));
 
 /** The object keys a load transaction copies, in order. */
 function copiedKeys(sqls: readonly string[]): string[] {

@@ -157,10 +157,14 @@ function checkOptions(options: RedshiftRenderOptions): void {
 
 function renderStep(step: LoadStep, options: RedshiftRenderOptions): string[] {
   switch (step.op) {
+    // The loaders act as the loader user, which owns the two schemas but may not create schemas (CREATE SCHEMA
+    // needs the CREATE privilege on the database, which it does not hold): the bootstrap creates them
+    // (handlers/bootstrap). Only the idempotent metadata objects remain, run as their owner.
     case "create-schema":
-      return [`CREATE SCHEMA IF NOT EXISTS ${ident(step.schema)}`];
+      ident(step.schema);
+      return [];
     case "create-metadata":
-      return metadataStatements(step.metadata.schema, "redshift");
+      return metadataStatements(step.metadata.schema, "redshift").filter((sql) => !sql.startsWith("CREATE SCHEMA"));
     case "create-table":
       ident(step.table.schema);
       ident(step.table.name);
