@@ -21,7 +21,7 @@
 import { createTableStatement, quoteIdentifier } from "../../schemas/ddl";
 import { metadataStatements } from "../../schemas/metadata";
 import { LoadPlanError, quoteForMessage } from "./errors";
-import { EXPORTED_AT_COLUMN, ID_COLUMN, type LoadPlan, type LoadStep, type MetadataRefs, type StaleGuard, type TableRef } from "./plan";
+import { EXPORTED_AT_COLUMN, ID_COLUMN, type CopyStep, type LoadPlan, type LoadStep, type MetadataRefs, type StaleGuard, type TableRef } from "./plan";
 import { RedshiftPlanTooLargeError } from "./redshift-errors";
 
 /** Most SQL statements one BatchExecuteStatement runs. */
@@ -155,6 +155,19 @@ function checkOptions(options: RedshiftRenderOptions): void {
   }
 }
 
+/**
+ * The COPY of one file into a staging table, exactly as a load runs it (`npm run verify` runs this same statement
+ * on edge-case files).
+ */
+export function renderRedshiftCopy(step: CopyStep, options: RedshiftRenderOptions): string {
+  checkOptions(options);
+  return (
+    `COPY ${ident(step.stage)} (${step.columns.map(ident).join(", ")}) FROM ${s3Url(options.exportsBucket, step.objectKey)} ` +
+    `IAM_ROLE ${quoteRedshiftLiteral(options.copyRoleArn)} ${REDSHIFT_COPY_FORMAT}` +
+    `${step.compression === "bzip2" ? " BZIP2" : ""} ${REDSHIFT_COPY_CONVERSIONS}`
+  );
+}
+
 function renderStep(step: LoadStep, options: RedshiftRenderOptions): string[] {
   switch (step.op) {
     // The loaders act as the loader user, which owns the two schemas but may not create schemas (CREATE SCHEMA
@@ -180,11 +193,7 @@ function renderStep(step: LoadStep, options: RedshiftRenderOptions): string[] {
           `FROM ${table(step.like)} WHERE 1 = 0`,
       ];
     case "copy":
-      return [
-        `COPY ${ident(step.stage)} (${step.columns.map(ident).join(", ")}) FROM ${s3Url(options.exportsBucket, step.objectKey)} ` +
-          `IAM_ROLE ${quoteRedshiftLiteral(options.copyRoleArn)} ${REDSHIFT_COPY_FORMAT}` +
-          `${step.compression === "bzip2" ? " BZIP2" : ""} ${REDSHIFT_COPY_CONVERSIONS}`,
-      ];
+      return [renderRedshiftCopy(step, options)];
     case "delete-replaced": {
       const target = table(step.table);
       const at = redshiftTimestamp(step.exportedAt);

@@ -1,0 +1,189 @@
+/**
+ * npm run verify (scripts/verify): the exact Data API calls against a mocked Data API (which answers what a
+ * Redshift would: here, scripted per case, since no Redshift is reachable), and the PostgreSQL side on a real PGlite.
+ */
+import {
+  BatchExecuteStatementCommand,
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
+  GetStatementResultCommand,
+  RedshiftDataClient,
+  type BatchExecuteStatementCommandInput,
+  type Field,
+} from "@aws-sdk/client-redshift-data";
+import { mockClient } from "aws-sdk-client-mock";
+import { dataApiVerifyWarehouse } from "../scripts/verify/aws";
+import { EDGE_CASES } from "../scripts/verify/cases";
+import { verifyEnvironment } from "../scripts/verify/main";
+import { ISOLATION_QUERY, formatReport, objectKeyOf, privilegesQuery, runVerify, type VerifySettings } from "../scripts/verify/verify";
+import { startPglite, type TempPglite } from "./load-test-support";
+
+const TARGET = { ClusterIdentifier: "cs-mirror-warehouse", Database: "controlshift", DbUser: "controlshift_loader" };
+const SETTINGS: VerifySettings = {
+  execute: false,
+  exportsBucket: "cs-mirror-exports-123456789012",
+  copyRoleArn: "arn:aws:iam::123456789012:role/cs-mirror-copy",
+  dataSchema: "controlshift",
+  metadataSchema: "controlshift_mirror_meta",
+  runId: "20260101T000000000Z",
+};
+const s = (v: string): Field => ({ stringValue: v });
+const NULL: Field = { isNull: true };
+
+/** What the mocked warehouse answers per case: the row read back (id, v, bytes), or a COPY error. */
+const REDSHIFT: Record<string, Field[] | { error: string }> = {
+  quoted_empty: [s("1"), NULL, NULL],
+  unquoted_empty: [s("2"), NULL, NULL],
+  backslash_n: [s("3"), s("\\N"), s("2")],
+  crlf: [s("4"), s("crlf"), s("4")],
+  bom: [s("5"), s("bom"), s("3")],
+  four_byte_utf8: [s("6"), s("\u{1F600}"), s("4")],
+  too_long: [s("7"), s("abcdefgh"), s("8")],
+};
+
+function mockDataApi() {
+  const mock = mockClient(RedshiftDataClient);
+  const batches: BatchExecuteStatementCommandInput[] = [];
+  mock.on(ExecuteStatementCommand).callsFake(({ Sql }: { Sql: string }) => ({ Id: Sql === ISOLATION_QUERY ? "iso" : "priv" }));
+  mock.on(BatchExecuteStatementCommand).callsFake((input: BatchExecuteStatementCommandInput) => {
+    batches.push(input);
+    return { Id: `b${batches.length}` };
+  });
+  const caseOf = (id: string) => /"verify_([a-z0-9_]+)"/.exec(batches[Number(id.slice(1)) - 1].Sqls![0])![1];
+  mock.on(DescribeStatementCommand).callsFake(({ Id }: { Id: string }) => {
+    if (!Id.startsWith("b")) return { Id, Status: "FINISHED", HasResultSet: true };
+    const answer = REDSHIFT[caseOf(Id)];
+    return "error" in answer
+      ? {
+          Id,
+          Status: "FAILED",
+          SubStatements: [
+            { Id: `${Id}:1`, Status: "FINISHED" },
+            { Id: `${Id}:2`, Status: "FAILED", Error: answer.error },
+            { Id: `${Id}:3`, Status: "ABORTED" },
+          ],
+        }
+      : { Id, Status: "FINISHED" };
+  });
+  mock.on(GetStatementResultCommand).callsFake(({ Id }: { Id: string }) => {
+    if (Id === "iso") return { Records: [[s("Snapshot Isolation")]] };
+    if (Id === "priv") return { Records: [[s("user"), s("controlshift_loader")], [s("superuser"), s("no")], [s("CREATE on the database"), s("no")]] };
+    const [batch, n] = Id.split(":");
+    expect(n).toBe("3");
+    return { Records: [REDSHIFT[caseOf(batch)] as Field[]] };
+  });
+  return { mock, batches, client: new RedshiftDataClient({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } }) };
+}
+
+describe("npm run verify", () => {
+  let pg: TempPglite;
+  let api: ReturnType<typeof mockDataApi>;
+  beforeAll(async () => {
+    pg = await startPglite();
+  });
+  afterAll(async () => pg.close());
+  beforeEach(() => {
+    api = mockDataApi();
+  });
+  afterEach(() => api.mock.restore());
+  const warehouse = () => dataApiVerifyWarehouse(api.client, TARGET, async () => undefined);
+
+  test("dry by default: reads isolation and privileges, uploads nothing, runs no COPY; PGlite shows what the Postgres adapter does", async () => {
+    const puts: string[] = [];
+    const report = await runVerify(SETTINGS, {
+      warehouse: warehouse(),
+      objects: { put: async (k) => void puts.push(k), remove: async () => undefined },
+      postgres: pg.driver,
+    });
+    expect(puts).toEqual([]);
+    expect(api.batches).toEqual([]);
+    expect(api.mock.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input)).toEqual([
+      { ...TARGET, Sql: ISOLATION_QUERY },
+      { ...TARGET, Sql: privilegesQuery("controlshift", "controlshift_mirror_meta") },
+    ]);
+    expect(report.isolationLevel).toBe("Snapshot Isolation");
+    // The PostgreSQL adapter's COPY options on PGlite, for real.
+    expect(Object.fromEntries(report.cases.map((c) => [c.edgeCase.name, c.postgres]))).toEqual({
+      quoted_empty: { kind: "value", value: "", bytes: 0 },
+      unquoted_empty: { kind: "null" },
+      backslash_n: { kind: "value", value: "\\N", bytes: 2 },
+      crlf: { kind: "value", value: "crlf", bytes: 4 },
+      bom: { kind: "value", value: "bom", bytes: 3 },
+      four_byte_utf8: { kind: "value", value: "\u{1F600}", bytes: 4 },
+      too_long: { kind: "error", message: "value too long for type character varying(8)" },
+    });
+    const text = formatReport(report);
+    expect(text).toContain("Dry run: nothing was uploaded and no COPY ran.");
+    expect(text).toContain("isolation level: Snapshot Isolation");
+    expect(text).toContain("loader user: user: controlshift_loader; superuser: no; CREATE on the database: no");
+  });
+
+  test("with --execute: each case's file, the loaders' COPY into a TEMP table in one batch, its rows read by <id>:3, and the differences", async () => {
+    const puts: string[] = [];
+    const removed: string[] = [];
+    const report = await runVerify(
+      { ...SETTINGS, execute: true },
+      {
+        warehouse: warehouse(),
+        objects: { put: async (k) => void puts.push(k), remove: async (k) => void removed.push(k) },
+        postgres: pg.driver,
+      },
+    );
+    expect(puts).toEqual(EDGE_CASES.map((c) => objectKeyOf(SETTINGS.runId, c)));
+    expect(removed).toEqual(puts);
+    expect(api.batches[0]).toEqual({
+      ...TARGET,
+      StatementName: "controlshift-mirror:verify",
+      Sqls: [
+        'CREATE TEMP TABLE "verify_quoted_empty" ("id" INTEGER, "v" VARCHAR(8))',
+        `COPY "verify_quoted_empty" ("id", "v") FROM 's3://cs-mirror-exports-123456789012/exports/verify/20260101T000000000Z/quoted_empty.csv' ` +
+          "IAM_ROLE 'arn:aws:iam::123456789012:role/cs-mirror-copy' FORMAT AS CSV IGNOREHEADER 1 EMPTYASNULL TIMEFORMAT 'auto' TRUNCATECOLUMNS COMPUPDATE OFF",
+        'SELECT "id", "v", OCTET_LENGTH("v") FROM "verify_quoted_empty" ORDER BY "id"',
+      ],
+    });
+    expect(api.mock.commandCalls(GetStatementResultCommand).map((c) => c.args[0].input.Id)).toEqual([
+      "iso",
+      "priv",
+      ...EDGE_CASES.map((_, i) => `b${i + 1}:3`),
+    ]);
+    const text = formatReport(report);
+    expect(text).toContain("The PostgreSQL adapter differs from Redshift on:");
+    expect(text).toContain('  a quoted empty string "": Redshift NULL, PostgreSQL "" (0 bytes)');
+    expect(text).toContain('  a value longer than its column (10 bytes into VARCHAR(8)): Redshift "abcdefgh" (8 bytes), PostgreSQL error: value too long for type character varying(8)');
+    expect(text).not.toContain("CRLF line endings: Redshift");
+    expect(text.split("\n")[0]).toMatch(/^case +\| wanted +\| Redshift +\| PostgreSQL adapter \(PGlite\) +\| same$/);
+  });
+
+  test("a COPY that fails reports the failed statement's error, not the aborted one after it", async () => {
+    REDSHIFT.too_long = { error: "Load into table 'verify_too_long' failed. Check 'stl_load_errors' system table for details." };
+    try {
+      const report = await runVerify({ ...SETTINGS, execute: true }, {
+        warehouse: warehouse(),
+        objects: { put: async () => undefined, remove: async () => undefined },
+        postgres: pg.driver,
+      });
+      expect(report.cases.at(-1)!.redshift).toEqual({
+        kind: "error",
+        message: "Load into table 'verify_too_long' failed. Check 'stl_load_errors' system table for details.",
+      });
+    } finally {
+      REDSHIFT.too_long = [s("7"), s("abcdefgh"), s("8")];
+    }
+  });
+
+  test("reads the loaders' own variables, and names every missing one", () => {
+    expect(
+      verifyEnvironment({
+        WAREHOUSE_CLUSTER_ID: "cs-mirror-warehouse",
+        WAREHOUSE_DATABASE: "controlshift",
+        WAREHOUSE_DB_USER: "controlshift_loader",
+        EXPORTS_BUCKET: "b",
+        COPY_ROLE_ARN: "r",
+      }),
+    ).toEqual({ target: TARGET, exportsBucket: "b", copyRoleArn: "r", dataSchema: "controlshift", metadataSchema: "controlshift_mirror_meta" });
+    expect(() => verifyEnvironment({})).toThrow(
+      "verify: set WAREHOUSE_DATABASE, EXPORTS_BUCKET, COPY_ROLE_ARN, exactly one of WAREHOUSE_CLUSTER_ID and WAREHOUSE_WORKGROUP, " +
+        "exactly one of WAREHOUSE_DB_USER and WAREHOUSE_SECRET_ARN (see npm run verify -- --help)",
+    );
+  });
+});
