@@ -99,7 +99,7 @@ describe("npm run verify", () => {
     expect(api.batches).toEqual([]);
     expect(api.mock.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input)).toEqual([
       { ...TARGET, Sql: ISOLATION_QUERY },
-      { ...TARGET, Sql: privilegesQuery("controlshift", "controlshift_mirror_meta") },
+      { ...TARGET, Sql: privilegesQuery("controlshift", "controlshift_mirror_meta", SETTINGS.copyRoleArn) },
     ]);
     expect(report.isolationLevel).toBe("Snapshot Isolation");
     // The PostgreSQL adapter's COPY options on PGlite, for real.
@@ -169,6 +169,13 @@ describe("npm run verify", () => {
     } finally {
       REDSHIFT.too_long = [s("7"), s("abcdefgh"), s("8")];
     }
+  });
+
+  test("asks for the loader user's rights, the COPY role's included, with documented functions", () => {
+    const sql = privilegesQuery("controlshift", "controlshift_mirror_meta", SETTINGS.copyRoleArn);
+    expect(sql).toContain("HAS_ASSUMEROLE_PRIVILEGE('arn:aws:iam::123456789012:role/cs-mirror-copy', 'copy')");
+    expect(sql).toContain("HAS_SCHEMA_PRIVILEGE('controlshift_mirror_meta', 'create')");
+    expect(sql.split("\nUNION ALL\n")).toHaveLength(9);
   });
 
   test("reads the loaders' own variables, and names every missing one", () => {

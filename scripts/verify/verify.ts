@@ -17,7 +17,7 @@ import { quoteIdentifier } from "../../schemas/ddl";
 import { toPostgresType } from "../../schemas/type-mapping";
 import type { PostgresDriver } from "../../handlers/load/postgres-adapter";
 import { POSTGRES_COPY_OPTIONS } from "../../handlers/load/render-postgres";
-import { renderRedshiftCopy } from "../../handlers/load/render-redshift";
+import { quoteRedshiftLiteral, renderRedshiftCopy } from "../../handlers/load/render-redshift";
 import { EDGE_CASES, VERIFY_COLUMNS, type EdgeCase } from "./cases";
 
 /** What a batch gave back: the rows of one of its statements, or the error of the statement that failed. */
@@ -98,14 +98,18 @@ export function redshiftCaseStatements(settings: VerifySettings, edgeCase: EdgeC
 
 export const ISOLATION_QUERY = "SELECT TRIM(isolation_level) FROM stv_db_isolation_level WHERE TRIM(db_name) = current_database()";
 
-/** The loader user's rights, each as yes/no, with documented functions (HAS_DATABASE_PRIVILEGE, HAS_SCHEMA_PRIVILEGE). */
-export function privilegesQuery(dataSchema: string, metadataSchema: string): string {
+/**
+ * The loader user's rights, each as yes/no, with documented functions (HAS_DATABASE_PRIVILEGE, HAS_SCHEMA_PRIVILEGE,
+ * HAS_ASSUMEROLE_PRIVILEGE: whether it may COPY with the COPY role).
+ */
+export function privilegesQuery(dataSchema: string, metadataSchema: string, copyRoleArn: string): string {
   const yesNo = (condition: string) => `CASE WHEN ${condition} THEN 'yes' ELSE 'no' END`;
   const parts = [
     `SELECT 'user' AS what, current_user::VARCHAR AS answer`,
     `SELECT 'superuser', ${yesNo("usesuper")} FROM pg_user WHERE usename = current_user`,
     `SELECT 'CREATE on the database', ${yesNo("HAS_DATABASE_PRIVILEGE(current_database(), 'create')")}`,
     `SELECT 'TEMP on the database', ${yesNo("HAS_DATABASE_PRIVILEGE(current_database(), 'temp')")}`,
+    `SELECT 'COPY with the COPY role', ${yesNo(`HAS_ASSUMEROLE_PRIVILEGE(${quoteRedshiftLiteral(copyRoleArn)}, 'copy')`)}`,
   ];
   for (const schema of [dataSchema, metadataSchema]) {
     quoteIdentifier(schema);
@@ -153,7 +157,7 @@ export async function runVerify(settings: VerifySettings, ports: VerifyPorts): P
   } catch (err) {
     isolationLevel = `unknown: ${(err as Error).message}`;
   }
-  const privileges = (await ports.warehouse.query(privilegesQuery(settings.dataSchema, settings.metadataSchema))).map(
+  const privileges = (await ports.warehouse.query(privilegesQuery(settings.dataSchema, settings.metadataSchema, settings.copyRoleArn))).map(
     ([what, answer]) => ({ what: what ?? "", answer: answer ?? "" }),
   );
 
