@@ -21,7 +21,7 @@ import * as ts from "typescript";
 import { loadDownloaderConfig } from "../handlers/downloader/config";
 import { processDownloadBatch } from "../handlers/downloader/process-batch";
 import { systemClock } from "../handlers/downloader/ports";
-import { HeaderReadError, LoadFailedError } from "../handlers/load/errors";
+import { EmptyExportError, HeaderReadError, LoadFailedError } from "../handlers/load/errors";
 import type { LoadPlan } from "../handlers/load/plan";
 import {
   LoadStillRunningError,
@@ -493,8 +493,10 @@ async function loaderLines(record: LoaderRecord, fakes: LoaderFakes = {}): Promi
     },
     {
       warehouse: {
+        maxFilesPerTransaction: 6,
         tableColumns: async () => fakes.columns,
         run: fakes.run ?? (async () => Promise.reject(new Error("the warehouse is not part of this scenario"))),
+        recordRefused: async () => undefined,
       },
       readHeader: async () => {
         if (fakes.headerFails) throw fakes.headerFails;
@@ -647,6 +649,11 @@ const SCENARIOS: readonly Scenario[] = [
     entry: "HeaderReadError:",
     observe: () =>
       loaderFailure({ headerFails: new HeaderReadError(COMMENTS_KEY, "not a valid bzip2 stream, or cut short (bad magic)") }),
+  },
+  {
+    name: "loader: an empty (0-byte) export",
+    entry: "export refused: the file is empty (0 bytes)",
+    observe: () => loaderFailure({ headerFails: new EmptyExportError(COMMENTS_KEY) }),
   },
   {
     name: "loader: S3 refuses to read the header",

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { HeaderReadError, InvalidHeaderError } from "../handlers/load/errors";
+import { EmptyExportError, HeaderReadError, InvalidHeaderError } from "../handlers/load/errors";
 import { readExportHeader, s3ObjectOpener, s3RangeReader } from "../handlers/load/header";
 import { startLocalS3, type LocalS3 } from "./helpers/local-s3";
 import { fixture, MemoryObjectStore } from "./load-test-support";
@@ -103,10 +103,15 @@ describe("readExportHeader", () => {
     expect(await readExportHeader(store.readRange, "bz", "bzip2", { initialRangeBytes: 4 })).toEqual(["id", "name"]);
   });
 
-  it("returns no columns for an empty object", async () => {
+  it("refuses an empty (0-byte) object with EmptyExportError, compressed or not", async () => {
     const store = new MemoryObjectStore();
     store.put("k", "");
-    expect(await readExportHeader(store.readRange, "k", "none")).toEqual([]);
+    await expect(readExportHeader(store.readRange, "k", "none")).rejects.toThrow(EmptyExportError);
+    await expect(readExportHeader(store.readRange, "k", "bzip2")).rejects.toMatchObject({
+      name: "EmptyExportError",
+      objectKey: "k",
+      message: "k: export refused: the file is empty (0 bytes); nothing was loaded",
+    });
   });
 
   it("fails with HeaderReadError when a file said to be bzip2 is not", async () => {
@@ -176,7 +181,7 @@ describe("the S3 ports against a real S3-compatible server", () => {
     const client = { send: async () => Promise.reject(invalidRange) } as unknown as S3Client;
     const readRange = s3RangeReader(client, bucket);
     expect(await readRange("empty.csv", 0, 65535)).toEqual({ bytes: new Uint8Array(0), totalSize: 0 });
-    expect(await readExportHeader(readRange, "empty.csv", "none")).toEqual([]);
+    await expect(readExportHeader(readRange, "empty.csv", "none")).rejects.toThrow(EmptyExportError);
   });
 
   it("opens a whole object as a stream", async () => {

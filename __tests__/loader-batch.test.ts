@@ -8,139 +8,21 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { mockClient } from "aws-sdk-client-mock";
 import { RedshiftWarehouse } from "../handlers/load/redshift-adapter";
 import { s3HeaderReader } from "../handlers/loader/adapters";
 import { decodeS3EventKey, parseLoaderMessage } from "../handlers/loader/event";
-import { loadBatch, type LoaderRecord, type LoaderSettings, type LoadSummary } from "../handlers/loader/load-batch";
+import { loadBatch, type LoaderOutcome, type LoaderRecord, type LoaderSettings, type LoadSummary } from "../handlers/loader/load-batch";
 import { TABLE_SCHEMAS } from "../schemas/table-schemas";
+import type { LoadPlan } from "../handlers/load/plan";
+import type { Warehouse } from "../handlers/load/warehouse";
 import { LOCAL_S3_CREDENTIALS, LOCAL_S3_REGION, startLocalS3, type LocalS3 } from "./helpers/local-s3";
 import { captureOutput, coldStart as coldStartWith } from "./helpers/lambda-entry";
+import { copiedKeys, FakeDataApi, isLoadBatch } from "./helpers/data-api-fake";
 
 type DataApiModule = typeof import("@aws-sdk/client-redshift-data");
-type Status = "SUBMITTED" | "STARTED" | "FINISHED" | "FAILED" | "ABORTED";
-
-// ---------------------------------------------------------------------------------------------------------------
-// A simulated Redshift Data API (aws-sdk-client-mock), for the module instance the code under test uses.
-
-interface SimStatement {
-  readonly id: string;
-  readonly sqls: string[];
-  readonly clientToken?: string;
-  readonly batch: boolean;
-  statuses: Status[];
-  readonly error?: string;
-  records: { stringValue?: string; longValue?: number }[][];
-  applied: boolean;
-}
-
-class SimulatedDataApi {
-  readonly mock;
-  readonly statements: SimStatement[] = [];
-  readonly tables = new Map<string, string[]>();
-  readonly ledger: { loadId: string; objectKey: string; outcome: string }[] = [];
-  /** Statuses of each new load batch (the transaction: holds a LOCK). */
-  loadStatuses: (sqls: string[], nth: number) => { statuses: Status[]; error?: string } = () => ({ statuses: ["FINISHED"] });
-  /** Ledger outcome of each file of a finished load. */
-  outcomeOf: (objectKey: string) => "loaded" | "skipped-stale" = () => "loaded";
-  rowsPerFile = 2;
-
-  constructor(private readonly sdk: DataApiModule) {
-    this.mock = mockClient(sdk.RedshiftDataClient);
-    this.mock.on(sdk.BatchExecuteStatementCommand).callsFake((input) => {
-      const existing = input.ClientToken && this.statements.find((s) => s.clientToken === input.ClientToken);
-      if (existing) return { Id: existing.id };
-      const sqls = input.Sqls ?? [];
-      const nth = this.statements.filter((st) => st.batch && isLoad(st.sqls)).length;
-      const fate = isLoad(sqls) ? this.loadStatuses(sqls, nth) : { statuses: ["FINISHED" as Status] };
-      return { Id: this.create(sqls, true, fate, input.ClientToken).id };
-    });
-    this.mock.on(sdk.ExecuteStatementCommand).callsFake((input) => ({
-      Id: this.create([input.Sql ?? ""], false, { statuses: ["FINISHED"] }).id,
-    }));
-    this.mock.on(sdk.DescribeStatementCommand).callsFake(({ Id }) => {
-      const s = this.statements.find((x) => x.id === Id)!;
-      const status = s.statuses.length > 1 ? s.statuses.shift()! : s.statuses[0];
-      if (status === "FINISHED" && !s.applied) this.apply(s);
-      return {
-        Id,
-        Status: status,
-        HasResultSet: !s.batch && s.sqls[0].startsWith("SELECT"),
-        ...(status === "FAILED" ? { Error: s.error } : {}),
-      };
-    });
-    this.mock.on(sdk.GetStatementResultCommand).callsFake(({ Id }) => ({
-      Records: this.statements.find((x) => x.id === Id)!.records,
-    }));
-  }
-
-  private create(sqls: string[], batch: boolean, fate: { statuses: Status[]; error?: string }, clientToken?: string): SimStatement {
-    const s: SimStatement = {
-      id: `00000000-0000-4000-8000-${String(this.statements.length + 1).padStart(12, "0")}`,
-      sqls,
-      batch,
-      clientToken,
-      statuses: [...fate.statuses],
-      error: fate.error,
-      records: [],
-      applied: false,
-    };
-    this.statements.push(s);
-    return s;
-  }
-
-  private apply(s: SimStatement): void {
-    s.applied = true;
-    for (const sql of s.sqls) {
-      let m = /^CREATE TABLE IF NOT EXISTS "([^"]+)"\."([^"]+)" \(\n([\s\S]*)\n\)$/.exec(sql);
-      if (m) {
-        const key = `${m[1]}.${m[2]}`;
-        if (!this.tables.has(key)) this.tables.set(key, m[3].split(",\n").map((l) => /^\s*"?([a-z_][a-z0-9_]*)/.exec(l)![1]));
-        continue;
-      }
-      m = /^ALTER TABLE "([^"]+)"\."([^"]+)" ADD COLUMN "([^"]+)"/.exec(sql);
-      if (m) {
-        this.tables.get(`${m[1]}.${m[2]}`)!.push(m[3]);
-        continue;
-      }
-      m = /^INSERT INTO "[^"]+"\."load_ledger" .* SELECT '([^']+)', '[^']+', '[^']+', '([^']+)'/.exec(sql);
-      if (m) {
-        this.ledger.push({ loadId: m[1], objectKey: m[2], outcome: this.outcomeOf(m[2]) });
-        continue;
-      }
-      m = /FROM svv_columns WHERE "table_schema" = '([^']+)' AND "table_name" = '([^']+)'/.exec(sql);
-      if (m) {
-        s.records = (this.tables.get(`${m[1]}.${m[2]}`) ?? []).map((c) => [{ stringValue: c }]);
-        continue;
-      }
-      m = /FROM "[^"]+"\."load_ledger" WHERE "load_id" = '([^']+)'/.exec(sql);
-      if (m) {
-        const loadId = m[1];
-        s.records = this.ledger
-          .filter((r) => r.loadId === loadId)
-          .reverse()
-          .map((r) => [{ stringValue: r.objectKey }, { stringValue: r.outcome }, { longValue: r.outcome === "loaded" ? this.rowsPerFile : 0 }]);
-        continue;
-      }
-      if (/^SELECT COUNT\(\*\) FROM "[^"]+"\."load_failures"/.test(sql)) s.records = [[{ longValue: 0 }]];
-    }
-  }
-
-  /** The load transactions submitted, in order (not prepare). */
-  loadBatches(): string[][] {
-    return this.mock
-      .commandCalls(this.sdk.BatchExecuteStatementCommand)
-      .map((c) => c.args[0].input.Sqls ?? [])
-      .filter(isLoad);
-  }
-}
-
-const isLoad = (sqls: readonly string[]) => sqls.some((sql) => sql.startsWith("LOCK "));
-
-/** The object keys a load transaction copies, in order. */
-function copiedKeys(sqls: readonly string[]): string[] {
-  return sqls.filter((s) => s.startsWith("COPY")).map((s) => /FROM 's3:\/\/[^/]+\/([^']+)'/.exec(s)![1]);
-}
+/** The SQL of each load batch submitted, in order. */
+const loadSqls = (api: FakeDataApi): string[][] => api.loadBatches().map((b) => b.Sqls ?? []);
+const isLoad = isLoadBatch;
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -214,6 +96,7 @@ beforeAll(async () => {
   await put(key("incremental", "20240307020304"), fixture("comments_20240302020304.csv")); // brings `sentiment`
   await put(key("full", "20240301020304"), fixture("comments_20240301020304.csv"));
   await put(key("full", "20240229020304"), fixture("comments_20240301020304.csv"));
+  await put(key("incremental", "20240308020304"), Buffer.alloc(0)); // a 0-byte export
   for (let day = 1; day <= 6; day++) {
     const header = "id,text,new_a,new_b,new_c,new_d\n1,x,,,,\n";
     await put(key("incremental", `2024032${day}020304`), header);
@@ -235,10 +118,11 @@ interface Logged {
 }
 
 interface CoreHarness {
-  readonly api: SimulatedDataApi;
+  readonly api: FakeDataApi;
   readonly logs: Logged[];
   readonly summaries: LoadSummary[];
   readonly failures: { count: number };
+  readonly outcomes: LoaderOutcome[];
   run(records: LoaderRecord[], options?: { kind?: "full" | "incremental"; remainingMs?: number }): Promise<SQSBatchResponse>;
 }
 
@@ -246,11 +130,13 @@ let core: CoreHarness | undefined;
 
 function coreHarness(): CoreHarness {
   const sdk = require("@aws-sdk/client-redshift-data") as DataApiModule;
-  const api = new SimulatedDataApi(sdk);
+  const api = new FakeDataApi(sdk);
+  api.rowsPerFile = 2;
   api.tables.set("controlshift.comments", [...TABLE_SCHEMAS.comments.map((c) => c.name), "_cs_exported_at"]);
   const logs: Logged[] = [];
   const summaries: LoadSummary[] = [];
   const failures = { count: 0 };
+  const outcomes: LoaderOutcome[] = [];
   const client = new sdk.RedshiftDataClient({ region: "eu-west-1" });
   const log = (level: Logged["level"]) => (message: string, attributes: Record<string, unknown>) => {
     logs.push({ level, message, attributes });
@@ -260,6 +146,7 @@ function coreHarness(): CoreHarness {
     logs,
     summaries,
     failures,
+    outcomes,
     async run(records, { kind = "incremental", remainingMs = 600_000 } = {}) {
       let now = 0;
       const settings: LoaderSettings = {
@@ -287,6 +174,7 @@ function coreHarness(): CoreHarness {
         logger: { info: log("info"), warn: log("warn"), error: log("error") },
         metrics: { loadSucceeded: (s) => summaries.push(s), loadFailed: () => failures.count++ },
         clock: () => now, // the simulated time: seconds in logs come from the simulated waits
+        report: (outcome) => outcomes.push(outcome),
       });
     },
   };
@@ -310,7 +198,7 @@ describe("loader core: what it loads", () => {
     const result = await h.run([a, b, duplicate, c]);
 
     expect(result).toEqual({ batchItemFailures: [] });
-    expect(h.api.loadBatches().map(copiedKeys)).toEqual([
+    expect(loadSqls(h.api).map(copiedKeys)).toEqual([
       [key("incremental", "20240311020304"), key("incremental", "20240312020304"), key("incremental", "20240313020304")],
     ]);
     expect(h.summaries).toEqual([{ rowsLoaded: 6, filesSkippedStale: 0, seconds: 0, fullLoaded: false }]);
@@ -338,7 +226,7 @@ describe("loader core: what it loads", () => {
     const h = coreHarness();
     const result = await h.run(incrementals([8, 7, 6, 5, 4, 3, 2, 1]));
     expect(result.batchItemFailures).toEqual([]);
-    const batches = h.api.loadBatches();
+    const batches = loadSqls(h.api);
     expect(batches.map((b) => b.length)).toEqual([37, 13]);
     expect(batches.map(copiedKeys)).toEqual([
       [1, 2, 3, 4, 5, 6].map((d) => key("incremental", `2024031${d}020304`)),
@@ -352,23 +240,67 @@ describe("loader core: what it loads", () => {
     const records = [1, 2, 3, 4, 5, 6].map((d) => objectCreated(key("incremental", `2024032${d}020304`)));
     const result = await h.run(records);
     expect(result.batchItemFailures).toEqual([]);
-    const batches = h.api.loadBatches();
+    const batches = loadSqls(h.api);
     expect(batches.map((b) => b.length)).toEqual([1 + 4 + 5 * 6, 1 + 6]);
     expect(batches[0].filter((s) => s.startsWith("ALTER TABLE"))).toHaveLength(4);
     expect(batches.flatMap(copiedKeys)).toEqual([1, 2, 3, 4, 5, 6].map((d) => key("incremental", `2024032${d}020304`)));
     expect(h.logs.find((l) => l.message === "load committed")!.attributes.addedColumns).toEqual(["new_a", "new_b", "new_c", "new_d"]);
   });
 
+  it("gives a warehouse without a statement budget (PostgreSQL) the whole batch as one transaction", async () => {
+    const plans: LoadPlan[] = [];
+    const warehouse: Warehouse = {
+      maxFilesPerTransaction: Number.POSITIVE_INFINITY,
+      tableColumns: async () => [...TABLE_SCHEMAS.comments.map((c) => c.name), "_cs_exported_at"],
+      run: async (plan) => {
+        plans.push(plan);
+        return {
+          loadId: plan.loadId,
+          schema: plan.table.schema,
+          table: plan.table.name,
+          kind: plan.kind,
+          files: plan.files.map((f) => ({ objectKey: f.objectKey, outcome: "loaded" as const, rowsLoaded: 1 })),
+          addedColumns: plan.addedColumns,
+          createdTable: plan.createsTable,
+        };
+      },
+      recordRefused: async () => undefined,
+    };
+    const outcomes: LoaderOutcome[] = [];
+    const result = await loadBatch(
+      incrementals([8, 7, 6, 5, 4, 3, 2, 1]),
+      {
+        table: "comments",
+        kind: "incremental",
+        dataSchema: "controlshift",
+        metadataSchema: "controlshift_mirror_meta",
+        exportsBucket: BUCKET,
+        knownColumns: TABLE_SCHEMAS.comments,
+      },
+      {
+        warehouse,
+        readHeader: s3HeaderReader(s3.client, BUCKET),
+        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+        metrics: { loadSucceeded: () => undefined, loadFailed: () => undefined },
+        clock: () => 0,
+        report: (o) => outcomes.push(o),
+      },
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    expect(plans.map((p) => p.files.length)).toEqual([8]);
+    expect(outcomes.map((o) => o.type)).toEqual(["committed"]);
+  });
+
   it("loads each file in a transaction of its own when the batch is a redelivery", async () => {
     const h = coreHarness();
     await h.run(incrementals([1, 2], { receiveCount: 2 }));
-    expect(h.api.loadBatches().map(copiedKeys)).toEqual([[key("incremental", "20240311020304")], [key("incremental", "20240312020304")]]);
+    expect(loadSqls(h.api).map(copiedKeys)).toEqual([[key("incremental", "20240311020304")], [key("incremental", "20240312020304")]]);
   });
 
   it("reads the compression from the .bz2 suffix and logs the column a file adds", async () => {
     const h = coreHarness();
     await h.run([objectCreated(key("incremental", "20240305020304", { bz2: true })), objectCreated(key("incremental", "20240307020304"))]);
-    const [batch] = h.api.loadBatches();
+    const [batch] = loadSqls(h.api);
     const copies = batch.filter((s) => s.startsWith("COPY"));
     expect(copies[0]).toContain(".csv.bz2' IAM_ROLE");
     expect(copies[0]).toContain(" BZIP2 ");
@@ -418,11 +350,38 @@ describe("loader core: what it refuses or acknowledges", () => {
     const result = await h.run([hostile, ...incrementals([1])]);
 
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: "hostile" }] });
-    expect(h.api.loadBatches().map(copiedKeys)).toEqual([[key("incremental", "20240311020304")]]);
+    expect(loadSqls(h.api).map(copiedKeys)).toEqual([[key("incremental", "20240311020304")]]);
     const refused = h.logs.find((l) => l.level === "error")!;
     expect(refused.message).toContain('export refused: header column "first\\nsecond, still the second" cannot be loaded');
     expect(refused.attributes).toMatchObject({ objectKey: key("incremental", "20240306020304"), column: "first\nsecond, still the second" });
     expect(h.failures.count).toBe(1);
+  });
+
+  it("refuses a 0-byte export at once: recorded in load_failures, acknowledged, never retried, the rest loads", async () => {
+    const h = coreHarness();
+    const empty = objectCreated(key("incremental", "20240308020304"), { messageId: "empty" });
+    const result = await h.run([empty, ...incrementals([1])]);
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(loadSqls(h.api).map(copiedKeys)).toEqual([[key("incremental", "20240311020304")]]);
+    const refused = h.logs.find((l) => l.level === "error")!;
+    expect(refused).toMatchObject({
+      message: "export refused: the file is empty (0 bytes); nothing was loaded and it is not retried",
+      attributes: { objectKey: key("incremental", "20240308020304"), help: "see help: export refused: the file is empty (0 bytes)" },
+    });
+    expect(h.api.failures).toEqual([
+      {
+        loadId: expect.stringMatching(/^refused-[0-9a-f]{32}$/),
+        objectKey: key("incremental", "20240308020304"),
+        statementId: "",
+        error: `${key("incremental", "20240308020304")}: export refused: the file is empty (0 bytes); nothing was loaded`,
+      },
+    ]);
+    expect(h.failures.count).toBe(1);
+    expect(h.outcomes.map((o) => [o.type, "retried" in o ? o.retried : undefined])).toEqual([
+      ["refused", false],
+      ["committed", undefined],
+    ]);
   });
 
   it("sends a body that is not an EventBridge event to the dead-letter queue (reported as failed)", async () => {
@@ -437,12 +396,12 @@ describe("loader core: what it refuses or acknowledges", () => {
 describe("loader core: failures", () => {
   it("reports every message of a still-running load and of the transactions after it; the statement is logged", async () => {
     const h = coreHarness();
-    h.api.loadStatuses = () => ({ statuses: ["STARTED"] });
+    h.api.batchFate = (sqls) => (isLoad(sqls) ? { statuses: ["STARTED"] } : {});
     const records = incrementals([1, 2, 3, 4, 5, 6, 7, 8]);
     const result = await h.run(records, { remainingMs: 30_000 });
 
     expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(records.map((r) => r.messageId));
-    expect(h.api.loadBatches()).toHaveLength(1);
+    expect(loadSqls(h.api)).toHaveLength(1);
     const warning = h.logs.find((l) => l.attributes.outcome === "still-running")!;
     expect(warning).toMatchObject({
       level: "warn",
@@ -454,8 +413,8 @@ describe("loader core: failures", () => {
 
   it("reports the messages of a failed transaction and goes on with the next one", async () => {
     const h = coreHarness();
-    h.api.loadStatuses = (_sqls, nth) =>
-      nth === 0 ? { statuses: ["FAILED"], error: "Load into table 'cs_stage_2' failed." } : { statuses: ["FINISHED"] };
+    h.api.batchFate = (sqls, nth) =>
+      isLoad(sqls) && nth === 0 ? { statuses: ["FAILED"], error: "Load into table 'cs_stage_2' failed." } : {};
     const records = incrementals([1, 2, 3, 4, 5, 6, 7, 8]);
     const result = await h.run(records);
 
@@ -465,7 +424,7 @@ describe("loader core: failures", () => {
     const failed = h.logs.find((l) => l.message.startsWith("load failed and was rolled back"))!;
     expect(failed.attributes).toMatchObject({
       statementId: expect.stringMatching(/^00000000-/),
-      redshiftError: "Load into table 'cs_stage_2' failed.",
+      warehouseError: "Load into table 'cs_stage_2' failed.",
       outcome: "failed",
     });
   });
@@ -479,7 +438,7 @@ describe("loader core: failures", () => {
     const records = incrementals([1, 2, 3, 4, 5, 6, 7, 8]);
     const result = await h.run(records);
     expect(result.batchItemFailures).toHaveLength(8);
-    expect(h.logs.find((l) => l.message.includes("Data API refused"))).toMatchObject({
+    expect(h.logs.find((l) => l.message.includes("API refused a call"))).toMatchObject({
       level: "warn",
       attributes: { code: "ActiveStatementsExceededException", transient: true, operation: "BatchExecuteStatement" },
     });
@@ -552,7 +511,8 @@ describe("loader entry", () => {
 
   it("loads a batch from S3 through the Data API: URL-encoded key, duplicate, foreign key, hostile header", async () => {
     const { handler, sdk } = coldStart({ ...ENTRY_ENV, AWS_ENDPOINT_URL_S3: s3.endpoint });
-    const api = new SimulatedDataApi(sdk);
+    const api = new FakeDataApi(sdk);
+  api.rowsPerFile = 2;
     const good = key("incremental", "20240305020304", { bz2: true });
     try {
       const records = [
@@ -566,7 +526,7 @@ describe("loader entry", () => {
       expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: "hostile" }] });
 
       // The Data API: the table is new (svv_columns is empty), so the load creates it from schemas/.
-      const batches = api.loadBatches();
+      const batches = loadSqls(api);
       expect(batches).toHaveLength(1);
       expect(batches[0][0]).toMatch(/^CREATE TABLE IF NOT EXISTS "controlshift"\."comments"/);
       expect(copiedKeys(batches[0])).toEqual([good]);
@@ -640,7 +600,8 @@ describe("loader entry", () => {
       POWERTOOLS_SERVICE_NAME: "cs-mirror-load-full-comments",
       AWS_ENDPOINT_URL_S3: s3.endpoint,
     });
-    const api = new SimulatedDataApi(sdk);
+    const api = new FakeDataApi(sdk);
+  api.rowsPerFile = 2;
     try {
       const { result, lines } = await captureOutput(() =>
         handler({ Records: [objectCreated(key("full", "20240301020304"))] }, lambdaContext),

@@ -1,9 +1,8 @@
 /**
- * The Redshift adapter (handlers/load/redshift-adapter.ts) against the Redshift Data API, mocked with
- * aws-sdk-client-mock (no local Redshift exists). The mock is a small simulation, not a script: statements get ids,
- * ClientTokens map to the statement they created, DescribeStatement walks each statement through its statuses, and a
- * FINISHED batch applies what the tests read back (CREATE TABLE / ADD COLUMN to the catalog, ledger rows), so the
- * assertions are on the exact calls the adapter makes and on what it concludes from the answers.
+ * The Redshift adapter (handlers/load/redshift-adapter.ts) against the one Data API fake (helpers/data-api-fake.ts:
+ * no local Redshift exists). The fake simulates the documented behaviour (ids, ClientTokens, statuses, batch
+ * limits, one transaction per batch), so the assertions are on the exact calls the adapter makes and on what it
+ * concludes from the answers.
  * Time is injected (sleep, clock, remaining time): nothing waits for real.
  */
 import {
@@ -15,12 +14,8 @@ import {
   GetStatementResultCommand,
   RedshiftDataClient,
   ValidationException,
-  type BatchExecuteStatementCommandInput,
-  type DescribeStatementCommandOutput,
-  type ExecuteStatementCommandInput,
-  type Field,
 } from "@aws-sdk/client-redshift-data";
-import { mockClient } from "aws-sdk-client-mock";
+import { FakeDataApi, isLoadBatch } from "./helpers/data-api-fake";
 import { LoadFailedError } from "../handlers/load/errors";
 import { loadExports } from "../handlers/load/load-exports";
 import {
@@ -40,205 +35,6 @@ import {
 } from "../handlers/load/redshift-errors";
 import type { Compression, ExportKind } from "../handlers/shared/export-file";
 import { TABLE_SCHEMAS } from "../schemas/table-schemas";
-
-// ---------------------------------------------------------------------------------------------------------------
-// A simulated Data API on aws-sdk-client-mock.
-
-type Status = "SUBMITTED" | "PICKED" | "STARTED" | "FINISHED" | "FAILED" | "ABORTED";
-
-/** How a submitted statement goes: the statuses successive DescribeStatement calls see (the last one stays). */
-interface Fate {
-  readonly statuses?: Status[];
-  readonly error?: string;
-  /** 1-based: the statement of a batch that fails. */
-  readonly failedStatement?: number;
-}
-
-interface SimStatement {
-  readonly id: string;
-  readonly type: "batch" | "execute";
-  readonly sqls: string[];
-  readonly parameters?: { name?: string; value?: string }[];
-  readonly clientToken?: string;
-  statuses: Status[];
-  readonly error?: string;
-  readonly failedStatement?: number;
-  records: Field[][];
-  applied: boolean;
-}
-
-class SimulatedDataApi {
-  readonly mock = mockClient(RedshiftDataClient);
-  readonly statements: SimStatement[] = [];
-  /** `schema.table` -> columns, as svv_columns answers. */
-  readonly tables = new Map<string, string[]>();
-  readonly ledger: { loadId: string; objectKey: string; outcome: string; rows: number }[] = [];
-  readonly failures: { statementId: string; error: string }[] = [];
-  /** The fate of each new batch (by its SQL). */
-  batchFate: (sqls: string[]) => Fate = () => ({});
-  /** The fate of each new ExecuteStatement. */
-  executeFate: (sql: string) => Fate = () => ({});
-  rowsPerFile = 3;
-  /** Rows per GetStatementResult page. */
-  pageSize = 1000;
-
-  constructor() {
-    this.mock.on(BatchExecuteStatementCommand).callsFake((input: BatchExecuteStatementCommandInput) => {
-      if (input.ClientToken !== undefined) {
-        const existing = this.statements.find((s) => s.clientToken === input.ClientToken);
-        if (existing) return { Id: existing.id, CreatedAt: new Date(0) };
-      }
-      const fate = this.batchFate(input.Sqls ?? []);
-      return { Id: this.create("batch", input.Sqls ?? [], fate, { clientToken: input.ClientToken }).id };
-    });
-    this.mock.on(ExecuteStatementCommand).callsFake((input: ExecuteStatementCommandInput) => {
-      const fate = this.executeFate(input.Sql ?? "");
-      return { Id: this.create("execute", [input.Sql ?? ""], fate, { parameters: input.Parameters }).id };
-    });
-    this.mock.on(DescribeStatementCommand).callsFake(({ Id }: { Id: string }) => this.describe(Id));
-    this.mock.on(GetStatementResultCommand).callsFake(({ Id, NextToken }: { Id: string; NextToken?: string }) => {
-      const statement = this.get(Id);
-      const start = NextToken === undefined ? 0 : Number(NextToken);
-      const end = start + this.pageSize;
-      return {
-        Records: statement.records.slice(start, end),
-        TotalNumRows: statement.records.length,
-        ...(end < statement.records.length ? { NextToken: String(end) } : {}),
-      };
-    });
-  }
-
-  restore(): void {
-    this.mock.restore();
-  }
-
-  private create(
-    type: "batch" | "execute",
-    sqls: string[],
-    fate: Fate,
-    extra: { clientToken?: string; parameters?: { name?: string; value?: string }[] },
-  ): SimStatement {
-    const n = this.statements.length + 1;
-    const statement: SimStatement = {
-      id: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
-      type,
-      sqls,
-      ...extra,
-      statuses: [...(fate.statuses ?? ["FINISHED"])],
-      error: fate.error,
-      failedStatement: fate.failedStatement,
-      records: [],
-      applied: false,
-    };
-    this.statements.push(statement);
-    return statement;
-  }
-
-  get(id: string): SimStatement {
-    const statement = this.statements.find((s) => s.id === id);
-    if (!statement) throw Object.assign(new Error(`no statement ${id}`), { name: "ResourceNotFoundException" });
-    return statement;
-  }
-
-  /** Later DescribeStatement calls see these statuses. */
-  setStatuses(id: string, statuses: Status[]): void {
-    this.get(id).statuses = statuses;
-  }
-
-  private describe(id: string): DescribeStatementCommandOutput {
-    const statement = this.get(id);
-    const status = statement.statuses.length > 1 ? statement.statuses.shift()! : statement.statuses[0];
-    if (status === "FINISHED" && !statement.applied) {
-      statement.applied = true;
-      this.apply(statement);
-    }
-    const failed = status === "FAILED" || status === "ABORTED";
-    const out: DescribeStatementCommandOutput = {
-      $metadata: {},
-      Id: id,
-      Status: status,
-      HasResultSet: statement.type === "execute" && /^\s*SELECT/.test(statement.sqls[0]),
-      ...(failed ? { Error: statement.error ?? "" } : {}),
-    };
-    if (statement.type === "batch") {
-      out.SubStatements = statement.sqls.map((sql, i) => {
-        const n = i + 1;
-        const subStatus = !failed ? status : n < (statement.failedStatement ?? 1) ? "FINISHED" : n === statement.failedStatement ? status : "SUBMITTED";
-        return {
-          Id: `${id}:${n}`,
-          Status: subStatus,
-          QueryString: sql,
-          ...(failed && n === statement.failedStatement ? { Error: statement.error } : {}),
-        };
-      });
-    }
-    return out;
-  }
-
-  /** What a FINISHED statement changes, and the rows a SELECT returns. */
-  private apply(statement: SimStatement): void {
-    for (const sql of statement.sqls) {
-      let m = /^CREATE TABLE IF NOT EXISTS "([^"]+)"\."([^"]+)" \(\n([\s\S]*)\n\)$/.exec(sql);
-      if (m) {
-        const key = `${m[1]}.${m[2]}`;
-        if (!this.tables.has(key)) this.tables.set(key, m[3].split(",\n").map((line) => /^\s*"?([a-z_][a-z0-9_]*)/.exec(line)![1]));
-        continue;
-      }
-      m = /^ALTER TABLE "([^"]+)"\."([^"]+)" ADD COLUMN "([^"]+)"/.exec(sql);
-      if (m) {
-        this.tables.get(`${m[1]}.${m[2]}`)!.push(m[3]);
-        continue;
-      }
-      m = /^INSERT INTO "[^"]+"\."load_ledger" .* SELECT '([^']+)', '[^']+', '[^']+', '([^']+)'/.exec(sql);
-      if (m) {
-        this.ledger.push({ loadId: m[1], objectKey: m[2], outcome: "loaded", rows: this.rowsPerFile });
-        continue;
-      }
-      m = /^INSERT INTO "[^"]+"\."load_failures" .*, '([^']+)'\)$/.exec(sql);
-      if (m) {
-        const error = statement.parameters?.find((p) => p.name === "error")?.value ?? "";
-        for (const _ of sql.matchAll(/:error/g)) this.failures.push({ statementId: m[1], error });
-        continue;
-      }
-      m = /FROM svv_columns WHERE "table_schema" = '([^']+)' AND "table_name" = '([^']+)'/.exec(sql);
-      if (m) {
-        statement.records = (this.tables.get(`${m[1]}.${m[2]}`) ?? []).map((c) => [{ stringValue: c }]);
-        continue;
-      }
-      m = /FROM "[^"]+"\."load_ledger" WHERE "load_id" = '([^']+)'/.exec(sql);
-      if (m) {
-        const loadId = m[1];
-        statement.records = this.ledger
-          .filter((row) => row.loadId === loadId)
-          .reverse()
-          .map((row) => [{ stringValue: row.objectKey }, { stringValue: row.outcome }, { longValue: row.rows }]);
-        continue;
-      }
-      m = /^SELECT COUNT\(\*\) FROM "[^"]+"\."load_failures" WHERE "statement_id" = '([^']+)'$/.exec(sql);
-      if (m) {
-        const id = m[1];
-        statement.records = [[{ longValue: this.failures.filter((f) => f.statementId === id).length }]];
-      }
-    }
-  }
-
-  /** Every Data API call, as the command name and its input: the reviewable record of what the adapter sends. */
-  calls(): Array<{ command: string; input: Record<string, unknown> }> {
-    return this.mock.calls().map((call) => {
-      const command = call.args[0] as unknown as { constructor: { name: string }; input: Record<string, unknown> };
-      return { command: command.constructor.name.replace(/Command$/, ""), input: command.input };
-    });
-  }
-
-  inputsOf<T>(command: new (...args: never[]) => { input: T }): T[] {
-    return this.mock.commandCalls(command as never).map((c) => (c.args[0] as unknown as { input: T }).input);
-  }
-
-  /** The load batches (not prepare): their transaction starts with CREATE TABLE or LOCK. */
-  loadBatches(): BatchExecuteStatementCommandInput[] {
-    return this.inputsOf(BatchExecuteStatementCommand).filter((b) => b.Sqls!.some((sql) => sql.startsWith("LOCK ")));
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -264,7 +60,9 @@ function key(kind: ExportKind, compact: string, bzip2 = false): string {
 }
 
 interface Harness {
-  readonly api: SimulatedDataApi;
+  readonly api: FakeDataApi;
+  /** Moves the clock (time passing between two deliveries of a message). */
+  advance(ms: number): void;
   /** The sleeps asked for, in order. */
   readonly sleeps: number[];
   /** A warehouse for a new invocation with `remainingMs` left (one container: the prepare cache is shared). */
@@ -279,14 +77,18 @@ interface Harness {
 let harness: Harness | undefined;
 
 function setup(): Harness {
-  const api = new SimulatedDataApi();
+  const api = new FakeDataApi();
   const sleeps: number[] = [];
   let now = 1_700_000_000_000;
   const preparedCache = new Set<string>();
   const client = new RedshiftDataClient({ region: "eu-west-1" });
+  api.clock = () => now;
   harness = {
     api,
     sleeps,
+    advance(ms) {
+      now += ms;
+    },
     invocation({ remainingMs = 900_000, target = CLUSTER } = {}) {
       const deadline = now + remainingMs;
       return new RedshiftWarehouse({
@@ -301,6 +103,7 @@ function setup(): Harness {
         },
         now: () => now,
         preparedCache,
+        random: () => 0.5,
       });
     },
     async load(warehouse, kind, files) {
@@ -325,8 +128,8 @@ afterEach(() => {
   harness = undefined;
 });
 
-/** The load batch's statement: the simulation answers these with the fate a test gives. */
-const isLoad = (sqls: string[]) => sqls.some((sql) => sql.startsWith("LOCK "));
+/** The load batch's statement: the fake answers these with the fate a test gives. */
+const isLoad = isLoadBatch;
 
 describe("Redshift adapter: the Data API calls of a load", () => {
   it("loads a full export into a new table: prepare, transaction, ledger, as these exact calls", async () => {
@@ -531,8 +334,11 @@ describe("Redshift adapter: a failed load", () => {
       expect.stringMatching(/^INSERT INTO "controlshift_mirror_meta"\."load_failures" /),
     ]);
     expect(executes[1].Parameters).toEqual([{ name: "error", value: COPY_ERROR }]);
-    expect(executes[1].Sql).toContain(`, :error, '${load.id}')`);
-    expect(h.api.failures).toEqual([{ statementId: load.id, error: COPY_ERROR }]);
+    expect(executes[1].Sql).toContain(`CAST('2024-03-03 02:03:04' AS TIMESTAMP), :error, '${load.id}')`);
+    expect(executes[1].Sql).not.toContain("::");
+    expect(h.api.failures).toEqual([
+      { loadId: expect.stringMatching(/^full-comments-/), objectKey: key("full", "20240303020304"), statementId: load.id, error: COPY_ERROR },
+    ]);
     expect(h.api.ledger).toEqual([]);
   });
 
@@ -574,6 +380,122 @@ describe("Redshift adapter: a failed load", () => {
     expect(error).toBeInstanceOf(RedshiftLoadFailedError);
     expect(error.cause).toMatchObject({ status: "ABORTED" });
     expect(h.api.failures).toHaveLength(1);
+  });
+});
+
+describe("Redshift adapter: failures are recorded and retried reliably", () => {
+  const COPY_ERROR = "Load into table 'cs_stage_1' failed. Check 'sys_load_error_detail' system table for details.";
+  const CONFLICT =
+    "ERROR: 1023 DETAIL: Serializable isolation violation on table - 123456, transactions forming the cycle are: 111, 222 (pid:333)";
+  const FILE = key("full", "20240303020304");
+
+  function existing(h: Harness): void {
+    h.api.tables.set("controlshift.comments", [...COMMENTS.map((c) => c.name), "_cs_exported_at"]);
+  }
+
+  it("reports the sub-statement that FAILED, not one ABORTED before or after it", async () => {
+    const h = setup();
+    existing(h);
+    h.api.batchFate = (sqls) =>
+      isLoad(sqls)
+        ? { statuses: ["FAILED"], error: COPY_ERROR, failedStatement: 3, subStatuses: sqls.map((_, i) => (i === 2 ? "FAILED" : "ABORTED")) }
+        : {};
+    const error = (await h.load(h.invocation(), "full", [{ objectKey: FILE }]).catch((e: unknown) => e)) as RedshiftLoadFailedError;
+    expect(error.cause).toMatchObject({ status: "FAILED", subStatement: 3, message: COPY_ERROR });
+    expect(error.statement).toMatch(/^COPY "cs_stage_1"/);
+  });
+
+  it("never lets a failure-record write that keeps failing pin later deliveries to the failed statement", async () => {
+    const h = setup();
+    existing(h);
+    h.api.batchFate = (sqls, nth) => (isLoad(sqls) && nth === 0 ? { statuses: ["FAILED"], error: COPY_ERROR, failedStatement: 2 } : {});
+    h.api.executeFate = (sql) => (sql.startsWith("INSERT INTO") ? { statuses: ["FAILED"], error: "permission denied for relation load_failures" } : {});
+    const first = (await h.load(h.invocation(), "full", [{ objectKey: FILE }]).catch((e: unknown) => e)) as RedshiftLoadFailedError;
+    expect(first).toBeInstanceOf(RedshiftLoadFailedError);
+    expect(String(first.recordFailureError)).toContain("permission denied");
+
+    // The queue delivers the message again after its visibility timeout; recording still fails.
+    h.advance(5 * 60_000);
+    const result = await h.load(h.invocation(), "full", [{ objectKey: FILE }]);
+    expect(result.statementId).not.toBe(first.statementId);
+    expect(result.files).toEqual([{ objectKey: FILE, outcome: "loaded", rowsLoaded: 3 }]);
+    const [submitted, reattached, chained] = h.api.loadBatches();
+    expect(reattached.ClientToken).toBe(submitted.ClientToken);
+    expect(chained.ClientToken).toBe(nextClientToken(submitted.ClientToken!, first.statementId));
+    expect(h.api.failures).toEqual([]);
+  });
+
+  it("retries a serialization conflict (ERROR 1023) with back-off inside the invocation, and records nothing", async () => {
+    const h = setup();
+    existing(h);
+    h.api.batchFate = (sqls, nth) => (isLoad(sqls) && nth < 2 ? { statuses: ["FAILED"], error: CONFLICT, failedStatement: 4 } : {});
+    const result = await h.load(h.invocation(), "full", [{ objectKey: FILE }]);
+    expect(result.files[0].outcome).toBe("loaded");
+    expect(h.sleeps).toEqual([2000, 4000]);
+    const tokens = h.api.loadBatches().map((b) => b.ClientToken);
+    expect(new Set(tokens).size).toBe(3);
+    expect(h.api.failures).toEqual([]);
+    expect(h.api.inputsOf(ExecuteStatementCommand).filter((e) => e.Sql!.startsWith("INSERT"))).toEqual([]);
+  });
+
+  it("gives a conflict back to the queue, recorded, once its retries are spent", async () => {
+    const h = setup();
+    existing(h);
+    h.api.batchFate = (sqls) => (isLoad(sqls) ? { statuses: ["FAILED"], error: CONFLICT, failedStatement: 4 } : {});
+    const error = (await h.load(h.invocation(), "full", [{ objectKey: FILE }]).catch((e: unknown) => e)) as RedshiftLoadFailedError;
+    expect(error).toBeInstanceOf(RedshiftLoadFailedError);
+    expect(error.redshiftError).toBe(CONFLICT);
+    expect(h.sleeps).toEqual([2000, 4000, 8000]);
+    expect(h.api.loadBatches()).toHaveLength(4);
+    expect(h.api.failures).toHaveLength(1);
+  });
+
+  it("records a refused file in load_failures with a NULL statement id and the error as a parameter", async () => {
+    const h = setup();
+    const { refusalOf } = await import("../handlers/load/planner");
+    await h.invocation().recordRefused(
+      refusalOf({ schema: "controlshift", table: "comments", kind: "full", objectKey: FILE }),
+      `${FILE}: export refused: the file is empty (0 bytes); nothing was loaded`,
+    );
+    const [insert] = h.api.inputsOf(ExecuteStatementCommand);
+    expect(insert.Sql).toBe(
+      `INSERT INTO "controlshift_mirror_meta"."load_failures" ("load_id", "table_name", "kind", "object_key", "exported_at", ` +
+        `"error", "statement_id") VALUES ('refused-${require("node:crypto").createHash("sha256").update(FILE).digest("hex").slice(0, 32)}', ` +
+        `'comments', 'full', '${FILE}', CAST('2024-03-03 02:03:04' AS TIMESTAMP), :error, NULL)`,
+    );
+    expect(h.api.failures).toEqual([
+      { loadId: expect.stringMatching(/^refused-/), objectKey: FILE, statementId: "", error: expect.stringContaining("0 bytes") },
+    ]);
+  });
+});
+
+describe("The Data API fake refuses what the Data API refuses", () => {
+  it("a batch of more than 40 statements, a statement over 100 KB, a parameter next to a :: cast, DbUser on a workgroup", async () => {
+    const h = setup();
+    const client = new RedshiftDataClient({ region: "eu-west-1" });
+    const target = { ClusterIdentifier: "c", Database: "d", DbUser: "loader" };
+    await expect(client.send(new BatchExecuteStatementCommand({ ...target, Sqls: Array(41).fill("SELECT 1") }))).rejects.toThrow(
+      ValidationException,
+    );
+    await expect(client.send(new ExecuteStatementCommand({ ...target, Sql: `SELECT '${"x".repeat(100 * 1024)}'` }))).rejects.toThrow(
+      /100 KB/,
+    );
+    await expect(
+      client.send(
+        new ExecuteStatementCommand({
+          ...target,
+          Sql: "INSERT INTO t VALUES ('2024-01-01'::TIMESTAMP, :error)",
+          Parameters: [{ name: "error", value: "x" }],
+        }),
+      ),
+    ).rejects.toThrow(/:TIMESTAMP/);
+    await expect(
+      client.send(new ExecuteStatementCommand({ WorkgroupName: "w", Database: "d", DbUser: "loader", Sql: "SELECT 1" })),
+    ).rejects.toThrow(ValidationException);
+    const first = await client.send(new BatchExecuteStatementCommand({ ...target, Sqls: ["SELECT 1"], ClientToken: "t-1" }));
+    const again = await client.send(new BatchExecuteStatementCommand({ ...target, Sqls: ["SELECT 1"], ClientToken: "t-1" }));
+    expect(again.Id).toBe(first.Id);
+    expect(h.api.targets.map((t) => t.DbUser)).toEqual(["loader", "loader"]);
   });
 });
 

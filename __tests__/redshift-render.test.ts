@@ -109,7 +109,7 @@ describe("Redshift renderer", () => {
     expect(quoteRedshiftLiteral("it's")).toBe("'it''s'");
     expect(() => quoteRedshiftLiteral("a\\'b")).toThrow(LoadPlanError);
     expect(() => quoteRedshiftLiteral("a\0b")).toThrow(LoadPlanError);
-    expect(redshiftTimestamp("2024-03-01T02:03:04Z")).toBe("'2024-03-01 02:03:04'::TIMESTAMP");
+    expect(redshiftTimestamp("2024-03-01T02:03:04Z")).toBe("CAST('2024-03-01 02:03:04' AS TIMESTAMP)");
     expect(() => redshiftTimestamp("2024-03-01 02:03:04'; DROP TABLE x; --")).toThrow(LoadPlanError);
   });
 
@@ -135,7 +135,7 @@ describe("Redshift renderer", () => {
     expect(renderRedshiftFailure(p, statementId)).toBe(
       `INSERT INTO "controlshift_mirror_meta"."load_failures" ("load_id", "table_name", "kind", "object_key", "exported_at", ` +
         `"error", "statement_id") VALUES ('${p.loadId}', 'comments', 'incremental', ` +
-        `'exports/incremental/comments/20240305/comments_20240305020304.csv', '2024-03-05 02:03:04'::TIMESTAMP, :error, '${statementId}')`,
+        `'exports/incremental/comments/20240305/comments_20240305020304.csv', CAST('2024-03-05 02:03:04' AS TIMESTAMP), :error, '${statementId}')`,
     );
     expect(renderRedshiftFailureRecorded(p.metadata, statementId)).toBe(
       `SELECT COUNT(*) FROM "controlshift_mirror_meta"."load_failures" WHERE "statement_id" = '${statementId}'`,

@@ -8,6 +8,14 @@
  * - HeaderReadError: the header could not be read from the object store (too long, not bzip2, empty object).
  * - LoadFailedError: the warehouse rejected the load (a bad row, a lost connection, a stream that broke). The
  *   transaction was rolled back, so the mirror is unchanged; the queue may retry.
+ * - EmptyExportError: the object is 0 bytes: not even a header. Refused at once, never retried.
+ *
+ * What a warehouse adapter reports through the Warehouse port (warehouse.ts), whatever the warehouse, so the loader
+ * core (handlers/loader/load-batch.ts) decides without knowing which warehouse it is:
+ * - PlanTooLargeError: the plan does not fit one transaction of this warehouse; `filesThatFit` says how many of its
+ *   files would (the core splits the batch), 0 when not even one does.
+ * - LoadStillRunningError: a statement is still running when the function has to stop; the retry re-attaches.
+ * - WarehouseCallError: a call to the warehouse's API itself failed; `transient` says whether a later call can pass.
  */
 
 /** An error's message, also for errors of another realm (a worker, a VM context) that are not `instanceof Error`. */
@@ -82,19 +90,106 @@ export class LoadFailedError extends Error {
   readonly statement?: string;
   /** Set when even recording the failure in `load_failures` failed; the load's own error is still `cause`. */
   readonly recordFailureError?: unknown;
+  /** The warehouse's own error text. */
+  readonly warehouseError: string;
+  /** The warehouse's id of the failed statement, when it has one. */
+  readonly statementId?: string;
 
   constructor(
     table: string,
     objectKeys: readonly string[],
     cause: unknown,
-    options: { statement?: string; recordFailureError?: unknown } = {},
+    options: { statement?: string; recordFailureError?: unknown; statementId?: string } = {},
   ) {
     const reason = messageOf(cause);
     super(`loading ${table} from ${objectKeys.join(", ")} failed and was rolled back: ${reason}`, { cause });
     this.name = "LoadFailedError";
     this.table = table;
     this.objectKeys = objectKeys;
+    this.warehouseError = reason;
+    if (options.statementId !== undefined) this.statementId = options.statementId;
     if (options.statement !== undefined) this.statement = options.statement;
     if (options.recordFailureError !== undefined) this.recordFailureError = options.recordFailureError;
+  }
+}
+
+/** The object is 0 bytes: no header, no rows. Nothing is loaded, and a retry of the same object cannot help. */
+export class EmptyExportError extends Error {
+  readonly objectKey: string;
+
+  constructor(objectKey: string) {
+    super(`${objectKey}: export refused: the file is empty (0 bytes); nothing was loaded`);
+    this.name = "EmptyExportError";
+    this.objectKey = objectKey;
+  }
+}
+
+/** A plan does not fit one transaction of the warehouse (too many statements, a statement too long). */
+export abstract class PlanTooLargeError extends Error {
+  readonly table: string;
+  readonly objectKeys: readonly string[];
+  /** Statements the transaction needs. */
+  readonly statements: number;
+  /** How many of this plan's files would fit in one transaction (0: not even one; see `message`). */
+  readonly filesThatFit: number;
+
+  constructor(message: string, options: { table: string; objectKeys: readonly string[]; statements: number; filesThatFit: number }) {
+    super(message);
+    this.name = "PlanTooLargeError";
+    this.table = options.table;
+    this.objectKeys = options.objectKeys;
+    this.statements = options.statements;
+    this.filesThatFit = options.filesThatFit;
+  }
+}
+
+/** Where in a load the adapter was waiting when time ran out. */
+export type LoadPhase = "prepare" | "load" | "query";
+
+/** The function has to stop while a statement is still running; the statement goes on, and the retry re-attaches. */
+export class LoadStillRunningError extends Error {
+  /** The warehouse's statement id (of the whole transaction, for a load). */
+  readonly statementId: string;
+  readonly phase: LoadPhase;
+  readonly table: string;
+  readonly objectKeys: readonly string[];
+  /** How long this invocation followed the statement. */
+  readonly waitedMs: number;
+
+  constructor(options: { statementId: string; phase: LoadPhase; table: string; objectKeys: readonly string[]; waitedMs: number }) {
+    super(
+      `statement ${options.statementId} (${options.phase} of ${options.table}) is still running after ` +
+        `${Math.round(options.waitedMs / 1000)} s and the Lambda is about to time out; it was left running. ` +
+        `The queue delivers the message again, and the retry re-attaches to the same statement (same ClientToken).`,
+    );
+    this.name = "LoadStillRunningError";
+    this.statementId = options.statementId;
+    this.phase = options.phase;
+    this.table = options.table;
+    this.objectKeys = options.objectKeys;
+    this.waitedMs = options.waitedMs;
+  }
+}
+
+/** A call to the warehouse's API failed (not a statement: the call). */
+export abstract class WarehouseCallError extends Error {
+  /** The API operation (`BatchExecuteStatement`, ...). */
+  readonly operation: string;
+  /** The error's name as the API gave it (`ThrottlingException`), or `Error`. */
+  readonly code: string;
+  /** True when the same call can succeed later (throttling, capacity, 5xx, network). */
+  readonly transient: boolean;
+  readonly statementId?: string;
+
+  constructor(
+    message: string,
+    options: { operation: string; code: string; transient: boolean; statementId?: string; cause?: unknown },
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "WarehouseCallError";
+    this.operation = options.operation;
+    this.code = options.code;
+    this.transient = options.transient;
+    if (options.statementId !== undefined) this.statementId = options.statementId;
   }
 }

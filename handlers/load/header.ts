@@ -9,7 +9,7 @@ import { Parser } from "csv-parse";
 import type { Readable } from "node:stream";
 import type { Compression } from "../shared/export-file";
 import { bunzip2Feeder } from "./bzip2";
-import { HeaderReadError, InvalidHeaderError } from "./errors";
+import { EmptyExportError, HeaderReadError, InvalidHeaderError } from "./errors";
 
 /** Bytes `start..endInclusive` of an object (fewer at its end), and the object's total size. */
 export type RangeReader = (
@@ -36,7 +36,7 @@ const DEFAULT_MAX_READ = 16 * 1024 * 1024;
 
 /**
  * The header row of an export file: its column names, as written (not yet checked: see planner's checkHeader).
- * Returns `[]` for an empty object. Throws HeaderReadError when the object is not bzip2 although said to be, or the
+ * Throws EmptyExportError for an empty (0-byte) object, HeaderReadError when the object is not bzip2 although said to be, or the
  * first record is longer than allowed; InvalidHeaderError when the first record is not valid CSV.
  */
 export async function readExportHeader(
@@ -104,6 +104,8 @@ export async function readExportHeader(
         );
       }
       const { bytes, totalSize } = await readRange(objectKey, offset, offset + length - 1);
+      // 0 bytes: not even a header. Its own error, so the loader refuses it at once instead of retrying in vain.
+      if (totalSize === 0) throw new EmptyExportError(objectKey);
       size = totalSize;
       offset += bytes.byteLength;
       length *= 2;
@@ -134,7 +136,10 @@ function isInvalidRange(err: unknown): boolean {
   return e?.name === "InvalidRange" || e?.Code === "InvalidRange" || e?.$metadata?.httpStatusCode === 416;
 }
 
-/** A RangeReader over S3's GetObject with a `Range` header. An empty object answers 416: that is size 0. */
+/**
+ * A RangeReader over S3's GetObject with a `Range` header. An empty object answers 416 (S3) or a Content-Range of
+ * total 0 (s3rver): that is size 0.
+ */
 export function s3RangeReader(client: S3Client, bucket: string): RangeReader {
   return async (key, start, endInclusive) => {
     let out;
@@ -144,8 +149,13 @@ export function s3RangeReader(client: S3Client, bucket: string): RangeReader {
       if (isInvalidRange(err)) return { bytes: new Uint8Array(0), totalSize: start };
       throw err;
     }
-    const body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
     const m = out.ContentRange ? /\/(\d+)$/.exec(out.ContentRange) : null;
+    if (m && Number(m[1]) === 0) {
+      // An empty object: nothing to read (a store may still announce a body it never sends).
+      (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      return { bytes: new Uint8Array(0), totalSize: 0 };
+    }
+    const body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
     if (m) return { bytes: body, totalSize: Number(m[1]) };
     // A store that ignored the Range sent the whole object.
     return { bytes: body.subarray(start, endInclusive + 1), totalSize: body.byteLength };

@@ -242,6 +242,15 @@ export interface PlannedFile {
   readonly stage: string;
 }
 
+/** What a `load_failures` row names: a failed plan, or a file refused before any plan (planner's refusalOf). */
+export interface FailureSubject {
+  readonly table: TableRef;
+  readonly kind: ExportKind;
+  readonly metadata: MetadataRefs;
+  readonly loadId: string;
+  readonly files: readonly Pick<PlannedFile, "objectKey" | "exportedAt">[];
+}
+
 /**
  * Everything one load does. `prepare` first, each statement on its own (idempotent DDL: schemas and the metadata,
  * which must exist for a failure to be recorded even when the load rolls back; an adapter may run it once per

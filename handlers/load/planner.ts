@@ -22,6 +22,7 @@ import {
   type ColumnDef,
   type CreateMetadataStep,
   type CreateSchemaStep,
+  type FailureSubject,
   type LoadPlan,
   type LoadStep,
   type MetadataRefs,
@@ -302,4 +303,44 @@ export function planLoad(input: PlanLoadInput): LoadPlan {
   });
 
   return { table, kind: input.kind, metadata, loadId, files, createsTable, addedColumns, prepare, transaction };
+}
+
+/** A file refused before any plan (an empty object), as `load_failures` records it. */
+export interface RefusalInput {
+  readonly schema: string;
+  readonly metadataSchema?: string;
+  readonly table: string;
+  readonly kind: ExportKind;
+  readonly objectKey: string;
+}
+
+/** The `load_failures` subject of a refused file: checked like a plan's (names, the key's table, kind and time). */
+export function refusalOf(input: RefusalInput): FailureSubject {
+  if (!TABLE_NAME_PATTERN.test(input.table)) {
+    throw new LoadPlanError(`table ${quoteForMessage(input.table)} is not a valid table name (${TABLE_NAME_PATTERN.source})`);
+  }
+  checkIdentifier(input.schema, "data schema");
+  const metadataSchema = input.metadataSchema ?? DEFAULT_METADATA_SCHEMA;
+  checkIdentifier(metadataSchema, "metadata schema");
+  let parsed;
+  try {
+    parsed = parseExportObjectKey(input.objectKey);
+  } catch (err) {
+    if (err instanceof ExportFileNameError) throw new LoadPlanError(err.message);
+    throw err;
+  }
+  if (parsed.table !== input.table || parsed.kind !== input.kind) {
+    throw new LoadPlanError(`object key ${quoteForMessage(input.objectKey)} is not a ${input.kind} export of ${input.table}`);
+  }
+  return {
+    table: { schema: input.schema, name: input.table },
+    kind: input.kind,
+    metadata: {
+      schema: metadataSchema,
+      ledger: { schema: metadataSchema, name: LOAD_LEDGER_TABLE },
+      failures: { schema: metadataSchema, name: LOAD_FAILURES_TABLE },
+    },
+    loadId: `refused-${createHash("sha256").update(input.objectKey).digest("hex").slice(0, 32)}`,
+    files: [{ objectKey: input.objectKey, exportedAt: parsed.exportedAt }],
+  };
 }

@@ -19,7 +19,7 @@ import { bunzip2 } from "./bzip2";
 import { appendCsvColumn } from "./csv-append-column";
 import { LoadFailedError, messageOf } from "./errors";
 import type { ObjectOpener } from "./header";
-import { EXPORTED_AT_COLUMN, type LoadOutcome, type LoadPlan } from "./plan";
+import { EXPORTED_AT_COLUMN, type FailureSubject, type LoadOutcome, type LoadPlan } from "./plan";
 import {
   renderPostgresFailure,
   renderPostgresPrepare,
@@ -80,6 +80,8 @@ export class PostgresWarehouse implements Warehouse {
   private readonly openObject: ObjectOpener;
   private readonly onStatement: PostgresWarehouseOptions["onStatement"];
   private readonly fullLoads: "direct" | "staged";
+  /** PostgreSQL takes a transaction of any number of statements. */
+  readonly maxFilesPerTransaction = Number.POSITIVE_INFINITY;
   /** Prepare statements already run by this adapter: metadata DDL does not need to run for every load. */
   private readonly prepared = new Set<string>();
 
@@ -104,6 +106,11 @@ export class PostgresWarehouse implements Warehouse {
       );
       return rows.map((r) => String(r.column_name));
     });
+  }
+
+  async recordRefused(refusal: FailureSubject, error: string): Promise<void> {
+    const failure = renderPostgresFailure(refusal, truncateUtf8(error.replace(/\0/g, "")) || "unknown error");
+    await this.driver.withSession((session) => session.query(failure.sql, failure.values));
   }
 
   async run(plan: LoadPlan): Promise<LoadResult> {

@@ -24,10 +24,16 @@
  *   the same files with the same SQL) and every SQL statement, so a different plan never re-attaches to an old one.
  * - It is shaped like the UUID the SDK would generate (the length and alphabet the API is known to take).
  * - A statement that FAILED stays attached to its token for 8 hours: re-submitting with the same token would only
- *   return the old failure. So when the token returns a statement that ended FAILED/ABORTED and `load_failures`
- *   already holds that statement's failure (recorded by an earlier attempt), the adapter derives the next token from
- *   the previous token and the failed statement's id, and submits again; a retry after that walks the same chain
- *   and re-attaches to the newest statement. The chain is deterministic, and needs no state beyond `load_failures`.
+ *   return the old failure. So when the token returns a statement that ended FAILED/ABORTED and is an earlier
+ *   attempt's (it had ended at the first DescribeStatement and was created more than EARLIER_STATEMENT_MS before
+ *   this attempt), or `load_failures` already holds its failure, the adapter derives the next token from the
+ *   previous token and the failed statement's id, and submits again; a retry after that walks the same chain and
+ *   re-attaches to the newest statement. The earlier attempt's failure is recorded on the way if it is missing,
+ *   best effort: a failure-record write that keeps failing never pins a later delivery to the failed statement.
+ * - A transaction that lost a serialization conflict (ERROR 1023) or a lock wait is retried here, with back-off
+ *   (DEFAULT_CONFLICT_RETRY), on the next token of the chain, before the queue's redelivery: "Retry the canceled
+ *   transaction." (https://docs.aws.amazon.com/redshift/latest/dg/c_serial_isolation-serializable-isolation-troubleshooting.html).
+ * - When a batch fails, the sub-statement reported is the one whose status is FAILED, never one ABORTED with it.
  * - After 8 hours, or with a plan that changed meanwhile (a column was added by the attempt that committed), the
  *   token is new and the load runs again. That is safe: a load is idempotent by the mirror's semantics (DESIGN.md),
  *   only wasted work.
@@ -45,7 +51,7 @@ import {
 import { createHash } from "node:crypto";
 import { truncateUtf8 } from "../../schemas/metadata";
 import { LoadPlanError } from "./errors";
-import type { LoadOutcome, LoadPlan } from "./plan";
+import type { FailureSubject, LoadOutcome, LoadPlan } from "./plan";
 import {
   FAILURE_ERROR_PARAMETER,
   renderRedshiftFailure,
@@ -53,6 +59,7 @@ import {
   renderRedshiftLedgerRows,
   renderRedshiftPlan,
   renderRedshiftTableColumns,
+  REDSHIFT_FILES_PER_TRANSACTION,
   type RedshiftRenderOptions,
 } from "./render-redshift";
 import {
@@ -130,8 +137,39 @@ export const DEFAULT_POLL: Required<PollSettings> = {
   safetyMarginMs: 10_000,
 };
 
-/** Bounds the token chain (one link per recorded failure of the same plan within 8 hours). */
+/** Bounds the token chain (one link per failed statement of the same plan within 8 hours). */
 export const MAX_TOKEN_CHAIN = 32;
+
+/**
+ * A statement the ClientToken returns that was created this long before the attempt started is an earlier
+ * attempt's (a queue retry comes a visibility timeout later, minutes): its failure never pins this attempt.
+ */
+export const EARLIER_STATEMENT_MS = 60_000;
+
+/** How a load that lost a serialization conflict (ERROR 1023) or a lock wait is retried inside the invocation. */
+export interface ConflictRetry {
+  /** @default 3: retries after the first attempt, before the queue's redelivery takes over. */
+  readonly retries?: number;
+  /** @default 2000: the wait before the first retry; each next one doubles, with +-50 % jitter. */
+  readonly initialDelayMs?: number;
+}
+
+export const DEFAULT_CONFLICT_RETRY: Required<ConflictRetry> = { retries: 3, initialDelayMs: 2000 };
+
+/**
+ * Redshift's text for a transaction that lost a serializable isolation conflict ("ERROR: 1023 DETAIL: Serializable
+ * isolation violation on table ...") or was cancelled while waiting for a lock (statement_timeout / a lock wait):
+ * the same transaction can succeed when run again.
+ */
+export const CONFLICT_ERROR_PATTERN = /\b1023\b|serializable isolation violation|deadlock detected|lock wait timeout|canceling statement due to (?:statement|lock) timeout/i;
+
+/** Whether a failed statement's error is a conflict the loader retries itself. */
+export function isConflictError(text: string | undefined): boolean {
+  return text !== undefined && CONFLICT_ERROR_PATTERN.test(text);
+}
+
+/** DescribeStatement's answer when the statement ended, and whether it had already ended at the first poll. */
+type Ended = DescribeStatementCommandOutput & { readonly endedAtFirstPoll: boolean };
 
 /** `load_failures.error` is VARCHAR(65535), but the Data API takes 100 KB per statement: keep the text modest. */
 export const FAILURE_ERROR_MAX_BYTES = 16 * 1024;
@@ -153,6 +191,9 @@ export interface RedshiftWarehouseOptions extends RedshiftRenderOptions {
   readonly preparedCache?: Set<string>;
   /** Names the batches in ListStatements and the console. @default "controlshift-mirror" */
   readonly statementNamePrefix?: string;
+  readonly conflictRetry?: ConflictRetry;
+  /** For the jitter of the conflict back-off. @default Math.random */
+  readonly random?: () => number;
 }
 
 /** A LoadResult with the Data API statement that committed it. */
@@ -206,6 +247,10 @@ export class RedshiftWarehouse implements Warehouse {
   private readonly poll: Required<PollSettings>;
   private readonly prepared: Set<string>;
   private readonly statementNamePrefix: string;
+  private readonly conflictRetry: Required<ConflictRetry>;
+  private readonly random: () => number;
+  /** A Data API batch runs at most 40 statements: render-redshift.ts says how many files fit. */
+  readonly maxFilesPerTransaction = REDSHIFT_FILES_PER_TRANSACTION;
 
   constructor(options: RedshiftWarehouseOptions) {
     this.client = options.client;
@@ -218,6 +263,17 @@ export class RedshiftWarehouse implements Warehouse {
     this.poll = { ...DEFAULT_POLL, ...options.poll };
     this.prepared = options.preparedCache ?? new Set();
     this.statementNamePrefix = options.statementNamePrefix ?? "controlshift-mirror";
+    this.conflictRetry = { ...DEFAULT_CONFLICT_RETRY, ...options.conflictRetry };
+    this.random = options.random ?? Math.random;
+  }
+
+  async recordRefused(refusal: FailureSubject, error: string): Promise<void> {
+    const text = truncateUtf8(error.replace(/\0/g, ""), FAILURE_ERROR_MAX_BYTES) || "unknown error";
+    const id = await this.execute(renderRedshiftFailure(refusal, undefined), [{ name: FAILURE_ERROR_PARAMETER, value: text }]);
+    const done = await this.waitFor(id, "query", { table: refusal.table.name, objectKeys: refusal.files.map((f) => f.objectKey) });
+    if (done.Status !== "FINISHED") {
+      throw new Error(`recording the refusal in load_failures ended ${done.Status}: ${done.Error ?? ""}`);
+    }
   }
 
   async tableColumns(schema: string, table: string): Promise<readonly string[] | undefined> {
@@ -247,7 +303,9 @@ export class RedshiftWarehouse implements Warehouse {
     }
 
     const name = `${this.statementNamePrefix}:${plan.kind}:${plan.table.name}`;
+    const attemptStarted = this.now();
     let token = clientTokenFor(this.target, transaction);
+    let conflicts = 0;
     for (let link = 0; ; link++) {
       const id = await this.submitBatch(transaction, token, name);
       const done = await this.waitFor(id, "load", about);
@@ -263,12 +321,52 @@ export class RedshiftWarehouse implements Warehouse {
           statementId: id,
         };
       }
-      // FAILED or ABORTED: an earlier attempt's failure, already recorded, or this attempt's own.
+      // FAILED or ABORTED. A statement that had already ended when this attempt first asked, and was created well
+      // before it, is an earlier attempt's (same ClientToken): never let it pin this attempt. Its failure is recorded
+      // if that attempt could not (best effort: a failing record must not pin either), then the chain moves on.
+      const created = done.CreatedAt?.getTime();
+      const earlier = done.endedAtFirstPoll && created !== undefined && created < attemptStarted - EARLIER_STATEMENT_MS;
+      if (link < MAX_TOKEN_CHAIN && earlier) {
+        if (!isConflictError(failedSubStatement(done).text) && !(await this.failureRecorded(plan, id, about).catch(() => true))) {
+          await this.recordFailure(plan, done);
+        }
+        token = nextClientToken(token, id);
+        continue;
+      }
       if (link < MAX_TOKEN_CHAIN && (await this.failureRecorded(plan, id, about))) {
         token = nextClientToken(token, id);
         continue;
       }
+      // A serialization conflict (ERROR 1023) or a lock wait: the same transaction can pass when run again. Retried
+      // here with back-off (a new statement: the chained token) before the queue's redelivery.
+      const budget = this.remainingTimeMs() - this.poll.safetyMarginMs;
+      if (link < MAX_TOKEN_CHAIN && conflicts < this.conflictRetry.retries && isConflictError(failedSubStatement(done).text)) {
+        const delay = Math.round(this.conflictRetry.initialDelayMs * 2 ** conflicts * (0.5 + this.random()));
+        if (delay < budget) {
+          conflicts++;
+          await this.sleep(delay);
+          token = nextClientToken(token, id);
+          continue;
+        }
+      }
       throw await this.failed(plan, done, transaction);
+    }
+  }
+
+  /** Writes the failure of `described` in load_failures; returns the error if that fails, never throws. */
+  private async recordFailure(plan: FailureSubject, described: DescribeStatementCommandOutput): Promise<unknown> {
+    try {
+      const text = failedSubStatement(described).text;
+      const error = truncateUtf8(text.replace(/\0/g, ""), FAILURE_ERROR_MAX_BYTES) || "unknown error";
+      const parameters: SqlParameter[] = [{ name: FAILURE_ERROR_PARAMETER, value: error }];
+      const recordId = await this.execute(renderRedshiftFailure(plan, described.Id ?? undefined), parameters);
+      const recorded = await this.waitFor(recordId, "query", { table: plan.table.name, objectKeys: [] });
+      if (recorded.Status !== "FINISHED") {
+        return new Error(`recording the failure in load_failures ended ${recorded.Status}: ${recorded.Error ?? ""}`);
+      }
+      return undefined;
+    } catch (err) {
+      return err;
     }
   }
 
@@ -280,28 +378,10 @@ export class RedshiftWarehouse implements Warehouse {
   ): Promise<RedshiftLoadFailedError> {
     const id = described.Id ?? "unknown";
     const status = described.Status === "ABORTED" ? "ABORTED" : "FAILED";
-    const failedSub = (described.SubStatements ?? []).find((s) => s.Status === "FAILED" || s.Status === "ABORTED");
-    const subIndex = failedSub?.Id !== undefined ? Number(/:(\d+)$/.exec(failedSub.Id)?.[1]) : undefined;
-    const text =
-      failedSub?.Error ||
-      described.Error ||
-      (status === "ABORTED" ? "the statement was aborted (cancelled) before it finished" : "the statement failed without an error text");
-    const cause = new RedshiftStatementError(id, status, text, Number.isInteger(subIndex) ? subIndex : undefined);
-    const statement =
-      failedSub?.QueryString ?? (cause.subStatement !== undefined ? sqls[cause.subStatement - 1] : undefined);
-
-    let recordFailureError: unknown;
-    try {
-      const error = truncateUtf8(text.replace(/\0/g, ""), FAILURE_ERROR_MAX_BYTES) || "unknown error";
-      const parameters: SqlParameter[] = [{ name: FAILURE_ERROR_PARAMETER, value: error }];
-      const recordId = await this.execute(renderRedshiftFailure(plan, id), parameters);
-      const recorded = await this.waitFor(recordId, "query", { table: plan.table.name, objectKeys: [] });
-      if (recorded.Status !== "FINISHED") {
-        recordFailureError = new Error(`recording the failure in load_failures ended ${recorded.Status}: ${recorded.Error ?? ""}`);
-      }
-    } catch (err) {
-      recordFailureError = err;
-    }
+    const sub = failedSubStatement(described);
+    const cause = new RedshiftStatementError(id, status, sub.text, sub.index);
+    const statement = sub.sql ?? (sub.index !== undefined ? sqls[sub.index - 1] : undefined);
+    const recordFailureError = await this.recordFailure(plan, described);
     return new RedshiftLoadFailedError(plan.table.name, plan.files.map((f) => f.objectKey), cause, {
       statement,
       recordFailureError,
@@ -409,17 +489,19 @@ export class RedshiftWarehouse implements Warehouse {
     statementId: string,
     phase: RedshiftPhase,
     about: { table: string; objectKeys: readonly string[] },
-  ): Promise<DescribeStatementCommandOutput> {
+  ): Promise<Ended> {
     const started = this.now();
     let delay = this.poll.initialDelayMs;
-    for (;;) {
+    for (let poll = 0; ; poll++) {
       let described: DescribeStatementCommandOutput;
       try {
         described = await this.client.send(new DescribeStatementCommand({ Id: statementId }));
       } catch (err) {
         throw toDataApiError("DescribeStatement", err, statementId);
       }
-      if (described.Status !== undefined && TERMINAL.has(described.Status)) return { ...described, Id: described.Id ?? statementId };
+      if (described.Status !== undefined && TERMINAL.has(described.Status)) {
+        return { ...described, Id: described.Id ?? statementId, endedAtFirstPoll: poll === 0 };
+      }
       const budget = this.remainingTimeMs() - this.poll.safetyMarginMs;
       if (budget <= 0) {
         throw new LoadStillRunningError({ statementId, phase, ...about, waitedMs: this.now() - started });
@@ -428,4 +510,29 @@ export class RedshiftWarehouse implements Warehouse {
       delay = Math.min(delay * this.poll.factor, this.poll.maxDelayMs);
     }
   }
+}
+
+/**
+ * The sub-statement that failed a batch: the one whose status is FAILED (the statements after it are reported
+ * ABORTED, and are not the cause), else the first ABORTED one (a cancelled batch), with its 1-based index, SQL and
+ * Redshift's text (or the batch's own error when the sub-statement has none).
+ */
+export function failedSubStatement(described: DescribeStatementCommandOutput): {
+  index?: number;
+  sql?: string;
+  text: string;
+} {
+  const subs = described.SubStatements ?? [];
+  const sub = subs.find((s) => s.Status === "FAILED") ?? subs.find((s) => s.Status === "ABORTED");
+  const n = sub?.Id !== undefined ? Number(/:(\d+)$/.exec(sub.Id)?.[1]) : undefined;
+  const aborted = described.Status === "ABORTED";
+  const text =
+    sub?.Error ||
+    described.Error ||
+    (aborted ? "the statement was aborted (cancelled) before it finished" : "the statement failed without an error text");
+  return {
+    ...(n !== undefined && Number.isInteger(n) ? { index: n } : {}),
+    ...(sub?.QueryString !== undefined ? { sql: sub.QueryString } : {}),
+    text,
+  };
 }

@@ -1,9 +1,10 @@
 /**
  * The Redshift adapter's typed errors (the loader's own are in errors.ts).
  *
- * - LoadStillRunningError: the statement was submitted and is still running when the Lambda has to stop. Nothing is
- *   lost: the queue delivers the message again, the retry submits the same SQL with the same ClientToken, which
- *   returns the same statement, and follows it (redshift-adapter.ts).
+ * Each is a warehouse-neutral error of errors.ts (what the loader core decides on), with Redshift's details:
+ * - LoadStillRunningError (errors.ts, re-exported): the statement was submitted and is still running when the Lambda
+ *   has to stop. Nothing is lost: the queue delivers the message again, the retry submits the same SQL with the same
+ *   ClientToken, which returns the same statement, and follows it (redshift-adapter.ts).
  * - RedshiftLoadFailedError: a LoadFailedError with the Data API statement id and Redshift's own error text. The
  *   transaction was rolled back; the failure is recorded in `load_failures`.
  * - RedshiftDataApiError: a Data API call itself failed (throttled, too many active statements, bad request, no
@@ -11,41 +12,12 @@
  * - RedshiftPlanTooLargeError: a plan needs more statements than one BatchExecuteStatement takes (40), or a
  *   statement is longer than the Data API's 100 KB. Raised before anything is submitted.
  */
-import { LoadFailedError, messageOf } from "./errors";
+import { LoadFailedError, LoadStillRunningError, PlanTooLargeError, WarehouseCallError, messageOf, type LoadPhase } from "./errors";
 
-/** Where in a load the adapter was waiting when time ran out. */
-export type RedshiftPhase = "prepare" | "load" | "query";
+/** Where in a load the adapter was waiting when time ran out (the port's own type). */
+export type RedshiftPhase = LoadPhase;
 
-/** The Lambda has to stop while a statement is still running; the statement goes on, and the retry re-attaches. */
-export class LoadStillRunningError extends Error {
-  /** The Data API statement id (of the BatchExecuteStatement, for a load). */
-  readonly statementId: string;
-  readonly phase: RedshiftPhase;
-  readonly table: string;
-  readonly objectKeys: readonly string[];
-  /** How long this invocation followed the statement. */
-  readonly waitedMs: number;
-
-  constructor(options: {
-    statementId: string;
-    phase: RedshiftPhase;
-    table: string;
-    objectKeys: readonly string[];
-    waitedMs: number;
-  }) {
-    super(
-      `statement ${options.statementId} (${options.phase} of ${options.table}) is still running after ` +
-        `${Math.round(options.waitedMs / 1000)} s and the Lambda is about to time out; it was left running. ` +
-        `The queue delivers the message again, and the retry re-attaches to the same statement (same ClientToken).`,
-    );
-    this.name = "LoadStillRunningError";
-    this.statementId = options.statementId;
-    this.phase = options.phase;
-    this.table = options.table;
-    this.objectKeys = options.objectKeys;
-    this.waitedMs = options.waitedMs;
-  }
-}
+export { LoadStillRunningError };
 
 /** What Redshift said about a statement that ended FAILED or ABORTED (the `cause` of RedshiftLoadFailedError). */
 export class RedshiftStatementError extends Error {
@@ -75,7 +47,7 @@ export class RedshiftLoadFailedError extends LoadFailedError {
     cause: RedshiftStatementError,
     options: { statement?: string; recordFailureError?: unknown } = {},
   ) {
-    super(table, objectKeys, cause, options);
+    super(table, objectKeys, cause, { ...options, statementId: cause.statementId });
     this.name = "RedshiftLoadFailedError";
     this.statementId = cause.statementId;
     this.redshiftError = cause.message;
@@ -116,28 +88,16 @@ const PERMANENT_NAMES = new Set([
 ]);
 
 /** A Data API call failed (not a statement: the call). */
-export class RedshiftDataApiError extends Error {
-  /** `BatchExecuteStatement`, `DescribeStatement`, ... */
-  readonly operation: string;
-  /** The SDK error's name (`ThrottlingException`), or `Error`. */
-  readonly code: string;
-  /** True when the same call can succeed later (throttling, capacity, 5xx, network). */
-  readonly transient: boolean;
-  readonly statementId?: string;
-
+export class RedshiftDataApiError extends WarehouseCallError {
   constructor(operation: string, cause: unknown, options: { statementId?: string } = {}) {
     const code = errorName(cause);
     const transient = isTransient(cause);
     super(
       `Redshift Data API ${operation} failed (${code}, ${transient ? "transient: retried later" : "permanent: check the " +
         "warehouse settings (WAREHOUSE_*), the loader role's permissions and the statement"}): ${messageOf(cause)}`,
-      { cause },
+      { operation, code, transient, statementId: options.statementId, cause },
     );
     this.name = "RedshiftDataApiError";
-    this.operation = operation;
-    this.code = code;
-    this.transient = transient;
-    if (options.statementId !== undefined) this.statementId = options.statementId;
   }
 }
 
@@ -167,20 +127,9 @@ export function toDataApiError(operation: string, err: unknown, statementId?: st
 }
 
 /** A plan does not fit the Data API: more than 40 statements in one batch, or a statement over 100 KB. */
-export class RedshiftPlanTooLargeError extends Error {
-  readonly table: string;
-  readonly objectKeys: readonly string[];
-  /** Statements the transaction needs. */
-  readonly statements: number;
-  /** How many of this plan's files would fit in one transaction (0: not even one; see `message`). */
-  readonly filesThatFit: number;
-
+export class RedshiftPlanTooLargeError extends PlanTooLargeError {
   constructor(message: string, options: { table: string; objectKeys: readonly string[]; statements: number; filesThatFit: number }) {
-    super(message);
+    super(message, options);
     this.name = "RedshiftPlanTooLargeError";
-    this.table = options.table;
-    this.objectKeys = options.objectKeys;
-    this.statements = options.statements;
-    this.filesThatFit = options.filesThatFit;
   }
 }

@@ -36,6 +36,7 @@ import {
   ID_COLUMN,
   type CopyStep,
   type DeleteReplacedStep,
+  type FailureSubject,
   type InsertNewStep,
   type LoadPlan,
   type LoadStep,
@@ -330,7 +331,7 @@ export function renderPostgresTransaction(plan: LoadPlan, options: RenderPostgre
  * The `load_failures` insert for a failed load: one row per file, with bind parameters ($1, $2, ...) because the
  * error text is free text. Returns the statement and its values.
  */
-export function renderPostgresFailure(plan: LoadPlan, error: string): { sql: string; values: unknown[] } {
+export function renderPostgresFailure(plan: FailureSubject, error: string): { sql: string; values: unknown[] } {
   const values: unknown[] = [];
   const rows = plan.files.map((file) => {
     const base = values.length;

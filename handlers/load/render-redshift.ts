@@ -21,7 +21,7 @@
 import { createTableStatement, quoteIdentifier } from "../../schemas/ddl";
 import { metadataStatements } from "../../schemas/metadata";
 import { LoadPlanError, quoteForMessage } from "./errors";
-import { EXPORTED_AT_COLUMN, ID_COLUMN, type CopyStep, type LoadPlan, type LoadStep, type MetadataRefs, type StaleGuard, type TableRef } from "./plan";
+import { EXPORTED_AT_COLUMN, ID_COLUMN, type CopyStep, type FailureSubject, type LoadPlan, type LoadStep, type MetadataRefs, type StaleGuard, type TableRef } from "./plan";
 import { RedshiftPlanTooLargeError } from "./redshift-errors";
 
 /** Most SQL statements one BatchExecuteStatement runs. */
@@ -123,11 +123,15 @@ export function quoteRedshiftLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** `2024-03-01T02:03:04Z` -> `'2024-03-01 02:03:04'::TIMESTAMP` (UTC, as `_cs_exported_at` holds it). */
+/**
+ * `2024-03-01T02:03:04Z` -> `CAST('2024-03-01 02:03:04' AS TIMESTAMP)` (UTC, as `_cs_exported_at` holds it).
+ * CAST, never `::`: the Data API reads `:name` in a statement with parameters as a parameter, and `'...'::TIMESTAMP`
+ * holds `:TIMESTAMP`. One spelling everywhere, so no statement can mix them.
+ */
 export function redshiftTimestamp(isoUtc: string): string {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})Z$/.exec(isoUtc);
   if (!m) throw new LoadPlanError(`export time ${quoteForMessage(isoUtc)} is not YYYY-MM-DDTHH:MM:SSZ`);
-  return `'${m[1]} ${m[2]}'::TIMESTAMP`;
+  return `CAST('${m[1]} ${m[2]}' AS TIMESTAMP)`;
 }
 
 /** The stale guard of plan.ts, uncorrelated: `EXISTS (SELECT 1 FROM "meta"."load_ledger" WHERE ...)`. */
@@ -337,8 +341,8 @@ export const FAILURE_ERROR_PARAMETER = "error";
  * The `load_failures` rows of a failed load, one per file, for ExecuteStatement (which takes bind parameters): the
  * error text, free text from Redshift, is the `:error` parameter; everything else is a validated literal.
  */
-export function renderRedshiftFailure(plan: LoadPlan, statementId: string): string {
-  const id = quoteRedshiftLiteral(checkStatementId(statementId));
+export function renderRedshiftFailure(plan: FailureSubject, statementId: string | undefined): string {
+  const id = statementId === undefined ? "NULL" : quoteRedshiftLiteral(checkStatementId(statementId));
   const rows = plan.files.map(
     (file) =>
       `(${quoteRedshiftLiteral(plan.loadId)}, ${quoteRedshiftLiteral(plan.table.name)}, ${quoteRedshiftLiteral(plan.kind)}, ` +

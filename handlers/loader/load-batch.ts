@@ -9,34 +9,43 @@
  * 2. loads each key once (SQS delivers at least once, and EventBridge too), with its compression from the `.bz2`
  *    suffix, after reading and checking its header. A header that cannot be loaded (InvalidHeaderError, naming the
  *    column) fails only its own messages: they go to the dead-letter queue after maxReceiveCount attempts.
- * 3. loads the rest in export-time order, as consecutive transactions of at most REDSHIFT_FILES_PER_TRANSACTION
- *    files (a Data API batch runs at most 40 statements: render-redshift.ts), fewer when the plan creates the table
- *    or adds columns (the adapter's RedshiftPlanTooLargeError says how many fit, and the chunk is split). Each
+ * 3. loads the rest in export-time order, as consecutive transactions of at most the warehouse's
+ *    `maxFilesPerTransaction` files (the port says it: a Redshift Data API batch is bounded, PostgreSQL is not),
+ *    fewer when the plan creates the table or adds columns (the adapter's PlanTooLargeError says how many fit, and
+ *    the chunk is split). Each
  *    transaction is atomic; splitting keeps the mirror's semantics, since a file's merge depends only on the ledger's
  *    full loads and the table, never on a later file. When any message of the batch is a redelivery
  *    (ApproximateReceiveCount > 1), every file is loaded in a transaction of its own, so that one file that can never
  *    load (a bad row) does not take the good files of its batch to the dead-letter queue with it.
+ *    An empty object (0 bytes: EmptyExportError) is refused at once: recorded in load_failures through the
+ *    warehouse port, logged, counted as a failed load, and acknowledged (never retried: the same object stays empty).
  * 4. reports every message of a transaction that did not commit as a batch item failure (SQS retries it after the
  *    visibility timeout, then the dead-letter queue): LoadFailedError (rolled back, recorded in load_failures),
  *    LoadStillRunningError (the retry re-attaches to the running statement), Data API errors. After a still-running
  *    statement or a Data API error, the remaining transactions of the batch are not started (the next would wait on
  *    the table's lock, or meet the same error), and their messages are retried too.
  *
+ * Every decision is also reported as a typed LoaderOutcome through the optional `report` port (npm run local reads
+ * these instead of the log lines).
+ *
  * The event source mapping must use `FunctionResponseTypes: ["ReportBatchItemFailures"]`.
  */
 import type { SQSBatchItemFailure, SQSBatchResponse } from "aws-lambda";
 import { ExportFileNameError, parseExportObjectKey, type Compression, type ExportKind } from "../shared/export-file";
-import { HeaderReadError, InvalidHeaderError, LoadFailedError, LoadPlanError, messageOf } from "../load/errors";
+import {
+  EmptyExportError,
+  HeaderReadError,
+  InvalidHeaderError,
+  LoadFailedError,
+  LoadPlanError,
+  LoadStillRunningError,
+  PlanTooLargeError,
+  WarehouseCallError,
+  messageOf,
+} from "../load/errors";
 import { loadExports } from "../load/load-exports";
 import type { ColumnDef, LoadOutcome } from "../load/plan";
-import { checkHeader } from "../load/planner";
-import {
-  LoadStillRunningError,
-  RedshiftDataApiError,
-  RedshiftLoadFailedError,
-  RedshiftPlanTooLargeError,
-} from "../load/redshift-errors";
-import { REDSHIFT_FILES_PER_TRANSACTION } from "../load/render-redshift";
+import { checkHeader, refusalOf } from "../load/planner";
 import type { LoadResult, Warehouse } from "../load/warehouse";
 import { LoaderMessageError, parseLoaderMessage } from "./event";
 
@@ -55,7 +64,7 @@ export interface LoaderSettings {
   readonly exportsBucket: string;
   /** TABLE_SCHEMAS[table], or undefined for a table `schemas/` does not know. */
   readonly knownColumns: readonly ColumnDef[] | undefined;
-  /** @default REDSHIFT_FILES_PER_TRANSACTION (6) */
+  /** @default the warehouse's own `maxFilesPerTransaction` */
   readonly maxFilesPerTransaction?: number;
 }
 
@@ -84,7 +93,23 @@ export interface LoaderMetrics {
   loadFailed(): void;
 }
 
+/**
+ * What the core decided, typed (the log lines say the same for people):
+ * - `committed`: a transaction of these files committed (`result` has each file's ledger outcome);
+ * - `failed`: a transaction did not commit; `retried` says whether its messages go back to the queue;
+ * - `refused`: one file can never load as it is (a header that cannot be loaded, an empty object); `retried` says
+ *   whether its messages go back to the queue (and so to the dead-letter queue) or were acknowledged;
+ * - `ignored`: a message that is not for this loader (acknowledged).
+ */
+export type LoaderOutcome =
+  | { readonly type: "committed"; readonly objectKeys: readonly string[]; readonly messageIds: readonly string[]; readonly result: LoadResult; readonly seconds: number }
+  | { readonly type: "failed"; readonly objectKeys: readonly string[]; readonly messageIds: readonly string[]; readonly error: unknown; readonly retried: boolean }
+  | { readonly type: "refused"; readonly objectKey: string; readonly messageIds: readonly string[]; readonly error: unknown; readonly retried: boolean }
+  | { readonly type: "ignored"; readonly messageId: string; readonly reason: string };
+
 export interface LoaderPorts {
+  /** Told every outcome, as it happens. @default nothing */
+  readonly report?: (outcome: LoaderOutcome) => void;
   /** The warehouse adapter (per invocation: it follows the invocation's remaining time). */
   readonly warehouse: Warehouse;
   /** `readExportHeader` over the exports bucket. */
@@ -104,7 +129,11 @@ interface BatchFile {
   receiveCount: number;
 }
 
-type ChunkOutcome = { type: "done" } | { type: "failed" } | { type: "stop" } | { type: "split"; files: number };
+type ChunkOutcome =
+  | { type: "done"; result: LoadResult; seconds: number }
+  | { type: "failed"; error: unknown }
+  | { type: "stop"; error: unknown }
+  | { type: "split"; files: number };
 
 function receiveCount(record: LoaderRecord): number {
   const n = Number(record.attributes?.ApproximateReceiveCount ?? "1");
@@ -118,6 +147,7 @@ export async function loadBatch(
 ): Promise<SQSBatchResponse> {
   const failed = new Set<string>();
   const { logger } = ports;
+  const report = ports.report ?? (() => {});
   const base = { table: settings.table, kind: settings.kind };
 
   // 1. What can load here, once per key.
@@ -135,14 +165,17 @@ export async function loadBatch(
         help: "see help: LoaderMessageError",
       });
       failed.add(record.messageId);
+      report({ type: "failed", objectKeys: [], messageIds: [record.messageId], error: err, retried: true });
       continue;
     }
     if (message.type !== "object-created") {
       logger.warn("event ignored: not an S3 Object Created event", { ...context, event: message.description });
+      report({ type: "ignored", messageId: record.messageId, reason: "not an S3 Object Created event" });
       continue;
     }
     if (message.bucket !== settings.exportsBucket) {
       logger.warn("object ignored: not in the exports bucket", { ...context, bucket: message.bucket, objectKey: message.key });
+      report({ type: "ignored", messageId: record.messageId, reason: "not in the exports bucket" });
       continue;
     }
     let exportFile;
@@ -156,13 +189,13 @@ export async function loadBatch(
         reason: err.message,
         help: "see help: ExportFileNameError",
       });
+      report({ type: "ignored", messageId: record.messageId, reason: "not an export key" });
       continue;
     }
     if (exportFile.table !== settings.table || exportFile.kind !== settings.kind) {
-      logger.warn(`object ignored: a ${exportFile.kind} export of ${exportFile.table}, not for this loader`, {
-        ...context,
-        objectKey: message.key,
-      });
+      const reason = `a ${exportFile.kind} export of ${exportFile.table}, not for this loader`;
+      logger.warn(`object ignored: ${reason}`, { ...context, objectKey: message.key });
+      report({ type: "ignored", messageId: record.messageId, reason });
       continue;
     }
     const existing = files.get(message.key);
@@ -208,6 +241,33 @@ export async function loadBatch(
       continue;
     }
     const context = { ...base, objectKey: file.objectKey, messageIds: file.messageIds, receiveCount: file.receiveCount };
+    if (error instanceof EmptyExportError) {
+      // The same object stays empty: retrying it is in vain. Recorded, counted, acknowledged.
+      let recordFailureError: unknown;
+      try {
+        await ports.warehouse.recordRefused(
+          refusalOf({
+            schema: settings.dataSchema,
+            metadataSchema: settings.metadataSchema,
+            table: settings.table,
+            kind: settings.kind,
+            objectKey: file.objectKey,
+          }),
+          error.message,
+        );
+      } catch (err) {
+        recordFailureError = err;
+      }
+      logger.error("export refused: the file is empty (0 bytes); nothing was loaded and it is not retried", {
+        ...context,
+        error,
+        recordFailureError: recordFailureError === undefined ? undefined : messageOf(recordFailureError),
+        help: "see help: export refused: the file is empty (0 bytes)",
+      });
+      ports.metrics.loadFailed();
+      report({ type: "refused", objectKey: file.objectKey, messageIds: file.messageIds, error, retried: false });
+      continue;
+    }
     if (error instanceof InvalidHeaderError) {
       logger.error(
         `export refused: ${error.column !== undefined ? `header column ${JSON.stringify(error.column.slice(0, 80))} ` : "its header "}` +
@@ -224,6 +284,7 @@ export async function loadBatch(
       });
     }
     ports.metrics.loadFailed();
+    report({ type: "refused", objectKey: file.objectKey, messageIds: file.messageIds, error, retried: true });
     fail(file);
   }
 
@@ -232,8 +293,12 @@ export async function loadBatch(
     a.exportedAt !== b.exportedAt ? (a.exportedAt < b.exportedAt ? -1 : 1) : a.objectKey < b.objectKey ? -1 : 1,
   );
   const redelivered = loadable.some((f) => f.receiveCount > 1);
-  const perTransaction = redelivered ? 1 : Math.max(1, settings.maxFilesPerTransaction ?? REDSHIFT_FILES_PER_TRANSACTION);
+  const perTransaction = redelivered
+    ? 1
+    : Math.max(1, Math.min(settings.maxFilesPerTransaction ?? Infinity, ports.warehouse.maxFilesPerTransaction));
   const queue: BatchFile[][] = chunk(loadable, perTransaction);
+  const keysOf = (group: readonly BatchFile[]) => group.map((f) => f.objectKey);
+  const idsOf = (group: readonly BatchFile[]) => group.flatMap((f) => f.messageIds);
   while (queue.length > 0) {
     const files = queue.shift()!;
     const outcome = await loadChunk(files, settings, ports, readHeader);
@@ -241,10 +306,17 @@ export async function loadBatch(
       queue.unshift(...chunk(files, outcome.files));
       continue;
     }
-    if (outcome.type === "failed") files.forEach(fail);
+    if (outcome.type === "done") {
+      report({ type: "committed", objectKeys: keysOf(files), messageIds: idsOf(files), result: outcome.result, seconds: outcome.seconds });
+      continue;
+    }
+    files.forEach(fail);
+    report({ type: "failed", objectKeys: keysOf(files), messageIds: idsOf(files), error: outcome.error, retried: true });
     if (outcome.type === "stop") {
-      files.forEach(fail);
-      for (const rest of queue.splice(0)) rest.forEach(fail);
+      for (const rest of queue.splice(0)) {
+        rest.forEach(fail);
+        report({ type: "failed", objectKeys: keysOf(rest), messageIds: idsOf(rest), error: outcome.error, retried: true });
+      }
     }
   }
 
@@ -315,11 +387,11 @@ async function loadChunk(
       seconds: elapsed,
       fullLoaded: settings.kind === "full" && result.files.some((f) => f.outcome === "loaded"),
     });
-    return { type: "done" };
+    return { type: "done", result, seconds: elapsed };
   } catch (err) {
     const failure = { ...context, outcome: "failed", seconds: seconds() };
-    if (err instanceof RedshiftPlanTooLargeError && err.filesThatFit >= 1 && err.filesThatFit < files.length) {
-      logger.info("splitting the batch: the plan needs more statements than one Data API batch runs", {
+    if (err instanceof PlanTooLargeError && err.filesThatFit >= 1 && err.filesThatFit < files.length) {
+      logger.info("splitting the batch: the plan needs more statements than one transaction of the warehouse takes", {
         ...context,
         filesPerTransaction: err.filesThatFit,
       });
@@ -334,11 +406,11 @@ async function loadChunk(
         waitedSeconds: Math.round(err.waitedMs / 1000),
         help: `see help: ${err.name}`,
       });
-      return { type: "stop" };
+      return { type: "stop", error: err };
     }
     ports.metrics.loadFailed();
-    if (err instanceof RedshiftDataApiError) {
-      logger[err.transient ? "warn" : "error"]("load failed: the Redshift Data API refused a call", {
+    if (err instanceof WarehouseCallError) {
+      logger[err.transient ? "warn" : "error"]("load failed: the warehouse's API refused a call", {
         ...failure,
         operation: err.operation,
         code: err.code,
@@ -347,30 +419,30 @@ async function loadChunk(
         error: err,
         help: `see help: ${err.name}`,
       });
-      return { type: "stop" };
+      return { type: "stop", error: err };
     }
     if (err instanceof LoadFailedError) {
       logger.error("load failed and was rolled back; the failure is recorded in load_failures", {
         ...failure,
-        statementId: err instanceof RedshiftLoadFailedError ? err.statementId : undefined,
-        redshiftError: err instanceof RedshiftLoadFailedError ? err.redshiftError : messageOf(err.cause),
+        statementId: err.statementId,
+        warehouseError: err.warehouseError,
         statement: err.statement?.slice(0, 2000),
         recordFailureError: err.recordFailureError === undefined ? undefined : messageOf(err.recordFailureError),
         error: err,
         help: `see help: ${err.name}`,
       });
-      return { type: "failed" };
+      return { type: "failed", error: err };
     }
-    if (err instanceof InvalidHeaderError || err instanceof LoadPlanError || err instanceof RedshiftPlanTooLargeError) {
+    if (err instanceof InvalidHeaderError || err instanceof LoadPlanError || err instanceof PlanTooLargeError) {
       logger.error("load refused before it reached the warehouse; nothing was loaded", {
         ...failure,
         column: err instanceof InvalidHeaderError ? err.column : undefined,
         error: err,
         help: `see help: ${err.name}`,
       });
-      return { type: "failed" };
+      return { type: "failed", error: err };
     }
     logger.error("load failed unexpectedly", { ...failure, error: err as Error, help: "see help: load failed unexpectedly" });
-    return { type: "stop" };
+    return { type: "stop", error: err };
   }
 }
