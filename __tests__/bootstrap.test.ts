@@ -10,7 +10,7 @@ import { dataApiSession, generatePassword, secretsManagerLoaderSecret } from "..
 import { runBootstrap, type BootstrapSettings } from "../handlers/bootstrap/bootstrap";
 import { readBootstrapEnvironment } from "../handlers/bootstrap/config";
 import { METADATA_MIGRATIONS } from "../handlers/bootstrap/migrations";
-import { BootstrapError, operatorGrants } from "../handlers/bootstrap/sql";
+import { BootstrapError, md5PasswordHash, operatorGrants } from "../handlers/bootstrap/sql";
 import { CatalogDataApi } from "./helpers/catalog-data-api";
 
 const ADMIN_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:admin-AbCdEf";
@@ -276,5 +276,12 @@ describe("the bootstrap's environment", () => {
       "bootstrap: bad environment: TABLES names tables this bundle does not know: nope; exactly one of WAREHOUSE_SECRET_ARN (the loader secret) and " +
         "WAREHOUSE_DB_USER (IAM credentials) must be set; ADMIN_SECRET_ARN is set for an existing warehouse: the stack never holds its admin credentials",
     );
+  });
+});
+
+describe("the password hash", () => {
+  test("is Redshift's documented md5 form: md5 of the password followed by the user name, prefixed with md5", () => {
+    // CREATE USER's own example: password ez, user user1 -> 'md5153c434b4b77c89e6b94f12c5393af5b'.
+    expect(md5PasswordHash("ez", "user1")).toBe("md5153c434b4b77c89e6b94f12c5393af5b");
   });
 });

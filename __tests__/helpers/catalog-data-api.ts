@@ -11,17 +11,9 @@
  *   the SecretArn's user (`secrets`).
  * Statements finish at the first DescribeStatement. Every call is kept for exact assertions.
  */
-import {
-  BatchExecuteStatementCommand,
-  DescribeStatementCommand,
-  ExecuteStatementCommand,
-  GetStatementResultCommand,
-  RedshiftDataClient,
-  type BatchExecuteStatementCommandInput,
-  type ExecuteStatementCommandInput,
-  type Field,
-} from "@aws-sdk/client-redshift-data";
-import { mockClient } from "aws-sdk-client-mock";
+import * as DataApiSdk from "@aws-sdk/client-redshift-data";
+import type { BatchExecuteStatementCommandInput, ExecuteStatementCommandInput, Field } from "@aws-sdk/client-redshift-data";
+import { mockClient, type AwsStub } from "aws-sdk-client-mock";
 
 export interface CatalogState {
   users: Map<string, { superuser: boolean; password?: string }>;
@@ -46,8 +38,8 @@ interface Recorded {
 }
 
 export class CatalogDataApi {
-  readonly mock = mockClient(RedshiftDataClient);
-  readonly client = new RedshiftDataClient({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+  readonly mock: AwsStub<DataApiSdk.ServiceInputTypes, DataApiSdk.ServiceOutputTypes, DataApiSdk.RedshiftDataClientResolvedConfig>;
+  readonly client: DataApiSdk.RedshiftDataClient;
   readonly calls: Recorded[] = [];
   state: CatalogState;
 
@@ -55,7 +47,12 @@ export class CatalogDataApi {
     /** SecretArn -> the database user it logs in as. */
     readonly secrets: Record<string, string>,
     admin = "admin",
+    /** The SDK module the code under test uses (a cold-started entry has its own module registry). */
+    sdk: typeof DataApiSdk = DataApiSdk,
   ) {
+    const { BatchExecuteStatementCommand, DescribeStatementCommand, ExecuteStatementCommand, GetStatementResultCommand, RedshiftDataClient } = sdk;
+    this.mock = mockClient(RedshiftDataClient);
+    this.client = new RedshiftDataClient({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
     this.state = {
       users: new Map([[admin, { superuser: true }]]),
       groups: new Map(),

@@ -20,7 +20,7 @@ const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 
 const dataApi = new RedshiftDataClient({});
 
 export async function handler(event: unknown): Promise<BootstrapReport> {
-  logger.info("bootstrap started", { trigger: event });
+  logger.info("bootstrap started", { input: event });
   try {
     return await runBootstrap(environment.settings, {
       ...(environment.admin ? { admin: dataApiSession({ client: dataApi, target: environment.admin }) } : {}),
