@@ -72,7 +72,8 @@ describe("bootstrap on the stack's cluster", () => {
     });
     // Everything else runs as the loader user, through temporary credentials for it (DbUser).
     expect(changes.slice(1).every((c) => c.user === "controlshift_loader")).toBe(true);
-    expect(api.calls.slice(1).every((c) => c.target.DbUser === "controlshift_loader" || c.user === "admin")).toBe(true);
+    expect(api.fake.targets.filter((t) => t.SecretArn === undefined).every((t) => t.DbUser === "controlshift_loader")).toBe(true);
+    expect(api.fake.targets.filter((t) => t.DbUser === undefined).map((t) => t.SecretArn)).toEqual([ADMIN_SECRET, ADMIN_SECRET]);
     expect(changes[1].sqls.map((s) => s.split(" (")[0])).toEqual([
       'CREATE TABLE IF NOT EXISTS "controlshift"."petitions"',
       'CREATE TABLE IF NOT EXISTS "controlshift"."signatures"',

@@ -2,20 +2,12 @@
  * npm run verify (scripts/verify): the exact Data API calls against a mocked Data API (which answers what a
  * Redshift would: here, scripted per case, since no Redshift is reachable), and the PostgreSQL side on a real PGlite.
  */
-import {
-  BatchExecuteStatementCommand,
-  DescribeStatementCommand,
-  ExecuteStatementCommand,
-  GetStatementResultCommand,
-  RedshiftDataClient,
-  type BatchExecuteStatementCommandInput,
-  type Field,
-} from "@aws-sdk/client-redshift-data";
-import { mockClient } from "aws-sdk-client-mock";
+import { ExecuteStatementCommand, GetStatementResultCommand, RedshiftDataClient, type Field } from "@aws-sdk/client-redshift-data";
 import { dataApiVerifyWarehouse } from "../scripts/verify/aws";
 import { EDGE_CASES } from "../scripts/verify/cases";
 import { verifyEnvironment } from "../scripts/verify/main";
 import { ISOLATION_QUERY, formatReport, objectKeyOf, privilegesQuery, runVerify, type VerifySettings } from "../scripts/verify/verify";
+import { FakeDataApi, type FakeSqlExtension } from "./helpers/data-api-fake";
 import { startPglite, type TempPglite } from "./load-test-support";
 
 const TARGET = { ClusterIdentifier: "cs-mirror-warehouse", Database: "controlshift", DbUser: "controlshift_loader" };
@@ -41,38 +33,28 @@ const REDSHIFT: Record<string, Field[] | { error: string }> = {
   too_long: [s("7"), s("abcdefgh"), s("8")],
 };
 
+/**
+ * The one Data API fake, with what a Redshift answers to verify's statements (scripted per case: no Redshift is
+ * reachable here; the point is what verify sends and how it reads the answers).
+ */
 function mockDataApi() {
-  const mock = mockClient(RedshiftDataClient);
-  const batches: BatchExecuteStatementCommandInput[] = [];
-  mock.on(ExecuteStatementCommand).callsFake(({ Sql }: { Sql: string }) => ({ Id: Sql === ISOLATION_QUERY ? "iso" : "priv" }));
-  mock.on(BatchExecuteStatementCommand).callsFake((input: BatchExecuteStatementCommandInput) => {
-    batches.push(input);
-    return { Id: `b${batches.length}` };
-  });
-  const caseOf = (id: string) => /"verify_([a-z0-9_]+)"/.exec(batches[Number(id.slice(1)) - 1].Sqls![0])![1];
-  mock.on(DescribeStatementCommand).callsFake(({ Id }: { Id: string }) => {
-    if (!Id.startsWith("b")) return { Id, Status: "FINISHED", HasResultSet: true };
-    const answer = REDSHIFT[caseOf(Id)];
-    return "error" in answer
-      ? {
-          Id,
-          Status: "FAILED",
-          SubStatements: [
-            { Id: `${Id}:1`, Status: "FINISHED" },
-            { Id: `${Id}:2`, Status: "FAILED", Error: answer.error },
-            { Id: `${Id}:3`, Status: "ABORTED" },
-          ],
-        }
-      : { Id, Status: "FINISHED" };
-  });
-  mock.on(GetStatementResultCommand).callsFake(({ Id }: { Id: string }) => {
-    if (Id === "iso") return { Records: [[s("Snapshot Isolation")]] };
-    if (Id === "priv") return { Records: [[s("user"), s("controlshift_loader")], [s("superuser"), s("no")], [s("CREATE on the database"), s("no")]] };
-    const [batch, n] = Id.split(":");
-    expect(n).toBe("3");
-    return { Records: [REDSHIFT[caseOf(batch)] as Field[]] };
-  });
-  return { mock, batches, client: new RedshiftDataClient({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } }) };
+  const fake = new FakeDataApi();
+  const caseOf = (sqls: readonly string[]) => /"verify_([a-z0-9_]+)"/.exec(sqls[0])?.[1];
+  const verifyAnswers: FakeSqlExtension = {
+    submit({ type, sqls }) {
+      const answer = type === "batch" ? REDSHIFT[caseOf(sqls) ?? ""] : undefined;
+      return answer !== undefined && "error" in answer ? { statuses: ["FAILED"], error: answer.error, failedStatement: 2 } : undefined;
+    },
+    apply(statement) {
+      if (statement.type === "execute" && statement.sqls[0] === ISOLATION_QUERY) statement.records = [[s("Snapshot Isolation")]];
+      else if (statement.type === "execute") {
+        statement.records = [[s("user"), s("controlshift_loader")], [s("superuser"), s("no")], [s("CREATE on the database"), s("no")]];
+      } else statement.subRecords.set(3, [REDSHIFT[caseOf(statement.sqls)!] as Field[]]);
+    },
+  };
+  fake.extensions.push(verifyAnswers);
+  const client = new RedshiftDataClient({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+  return { fake, client, batches: () => fake.batches() };
 }
 
 describe("npm run verify", () => {
@@ -85,7 +67,7 @@ describe("npm run verify", () => {
   beforeEach(() => {
     api = mockDataApi();
   });
-  afterEach(() => api.mock.restore());
+  afterEach(() => api.fake.restore());
   const warehouse = () => dataApiVerifyWarehouse(api.client, TARGET, async () => undefined);
 
   test("dry by default: reads isolation and privileges, uploads nothing, runs no COPY; PGlite shows what the Postgres adapter does", async () => {
@@ -96,8 +78,8 @@ describe("npm run verify", () => {
       postgres: pg.driver,
     });
     expect(puts).toEqual([]);
-    expect(api.batches).toEqual([]);
-    expect(api.mock.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input)).toEqual([
+    expect(api.batches()).toEqual([]);
+    expect(api.fake.inputsOf(ExecuteStatementCommand)).toEqual([
       { ...TARGET, Sql: ISOLATION_QUERY },
       { ...TARGET, Sql: privilegesQuery("controlshift", "controlshift_mirror_meta", SETTINGS.copyRoleArn) },
     ]);
@@ -131,7 +113,7 @@ describe("npm run verify", () => {
     );
     expect(puts).toEqual(EDGE_CASES.map((c) => objectKeyOf(SETTINGS.runId, c)));
     expect(removed).toEqual(puts);
-    expect(api.batches[0]).toEqual({
+    expect(api.batches()[0]).toEqual({
       ...TARGET,
       StatementName: "controlshift-mirror:verify",
       Sqls: [
@@ -141,10 +123,11 @@ describe("npm run verify", () => {
         'SELECT "id", "v", OCTET_LENGTH("v") FROM "verify_quoted_empty" ORDER BY "id"',
       ],
     });
-    expect(api.mock.commandCalls(GetStatementResultCommand).map((c) => c.args[0].input.Id)).toEqual([
-      "iso",
-      "priv",
-      ...EDGE_CASES.map((_, i) => `b${i + 1}:3`),
+    const statementIds = api.fake.statements.map((st) => st.id);
+    expect(api.fake.inputsOf(GetStatementResultCommand).map((input) => input.Id)).toEqual([
+      statementIds[0],
+      statementIds[1],
+      ...statementIds.slice(2).map((id) => `${id}:3`),
     ]);
     const text = formatReport(report);
     expect(text).toContain("The PostgreSQL adapter differs from Redshift on:");

@@ -1,5 +1,5 @@
 /**
- * A Redshift Data API on aws-sdk-client-mock that keeps a small CATALOG (users, groups, schemas and relations with
+ * The Redshift catalog the bootstrap works on, simulated over the one Data API fake: a small CATALOG (users, groups, schemas and relations with
  * their owners, the metadata migrations table) and applies the bootstrap's statements to it with Redshift's rules
  * where the bootstrap relies on them:
  * - CREATE USER, CREATE GROUP, ALTER SCHEMA ... OWNER, ALTER TABLE ... OWNER, ALTER DEFAULT PRIVILEGES FOR USER
@@ -9,11 +9,11 @@
  *   FAILED and the ones after it ABORTED;
  * - the session's user comes from the target: DbUser (temporary credentials for that user, which must exist), or
  *   the SecretArn's user (`secrets`).
- * Statements finish at the first DescribeStatement. Every call is kept for exact assertions.
+ * Statements finish at the first DescribeStatement; the fake keeps every call for exact assertions.
  */
 import * as DataApiSdk from "@aws-sdk/client-redshift-data";
-import type { BatchExecuteStatementCommandInput, ExecuteStatementCommandInput, Field } from "@aws-sdk/client-redshift-data";
-import { mockClient, type AwsStub } from "aws-sdk-client-mock";
+import type { Field } from "@aws-sdk/client-redshift-data";
+import { FakeDataApi, type Fate, type FakeSqlExtension, type FakeStatement, type FakeTarget } from "./data-api-fake";
 
 export interface CatalogState {
   users: Map<string, { superuser: boolean; password?: string }>;
@@ -26,21 +26,13 @@ export interface CatalogState {
   grants: string[];
 }
 
-interface Recorded {
-  readonly id: string;
-  readonly user: string;
-  readonly sqls: string[];
-  readonly target: Record<string, string | undefined>;
-  readonly status: "FINISHED" | "FAILED";
-  readonly failedIndex?: number;
-  readonly error?: string;
-  readonly records: Field[][];
-}
-
-export class CatalogDataApi {
-  readonly mock: AwsStub<DataApiSdk.ServiceInputTypes, DataApiSdk.ServiceOutputTypes, DataApiSdk.RedshiftDataClientResolvedConfig>;
+/**
+ * The catalog simulation as an extension of the one Data API fake (helpers/data-api-fake.ts): the fake keeps the
+ * Data API's behaviour (ids, statuses, SubStatements, limits, targets), this keeps the catalog.
+ */
+export class CatalogDataApi implements FakeSqlExtension {
+  readonly fake: FakeDataApi;
   readonly client: DataApiSdk.RedshiftDataClient;
-  readonly calls: Recorded[] = [];
   state: CatalogState;
 
   constructor(
@@ -50,9 +42,9 @@ export class CatalogDataApi {
     /** The SDK module the code under test uses (a cold-started entry has its own module registry). */
     sdk: typeof DataApiSdk = DataApiSdk,
   ) {
-    const { BatchExecuteStatementCommand, DescribeStatementCommand, ExecuteStatementCommand, GetStatementResultCommand, RedshiftDataClient } = sdk;
-    this.mock = mockClient(RedshiftDataClient);
-    this.client = new RedshiftDataClient({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    this.fake = new FakeDataApi(sdk);
+    this.fake.extensions.push(this);
+    this.client = new sdk.RedshiftDataClient({ region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
     this.state = {
       users: new Map([[admin, { superuser: true }]]),
       groups: new Map(),
@@ -61,73 +53,58 @@ export class CatalogDataApi {
       migrations: [],
       grants: [],
     };
-    this.mock.on(ExecuteStatementCommand).callsFake((input: ExecuteStatementCommandInput) => ({ Id: this.run(input, [input.Sql ?? ""]) }));
-    this.mock.on(BatchExecuteStatementCommand).callsFake((input: BatchExecuteStatementCommandInput) => ({ Id: this.run(input, input.Sqls ?? []) }));
-    this.mock.on(DescribeStatementCommand).callsFake(({ Id }: { Id: string }) => {
-      const c = this.get(Id);
-      const isQuery = c.sqls.length === 1 && /^\s*SELECT/.test(c.sqls[0]);
-      return {
-        Id,
-        Status: c.status,
-        HasResultSet: isQuery,
-        ...(c.status === "FAILED" ? { Error: c.error } : {}),
-        SubStatements: c.sqls.map((sql, i) => ({
-          Id: `${Id}:${i + 1}`,
-          QueryString: sql,
-          Status: c.failedIndex === undefined || i < c.failedIndex ? "FINISHED" : i === c.failedIndex ? "FAILED" : "ABORTED",
-          ...(i === c.failedIndex ? { Error: c.error } : {}),
-        })),
-      };
-    });
-    this.mock.on(GetStatementResultCommand).callsFake(({ Id }: { Id: string }) => ({ Records: this.get(Id).records }));
   }
 
   restore(): void {
-    this.mock.restore();
+    this.fake.restore();
   }
 
-  /** The statements run (not the catalog queries), each with the user that ran it. */
+  /** The statements that ran and changed something (not the catalog queries), each with the user that ran it. */
   get changes(): { user: string; sqls: string[] }[] {
-    return this.calls.filter((c) => !/^\s*SELECT/.test(c.sqls[0] ?? "")).map((c) => ({ user: c.user, sqls: c.sqls }));
+    return this.fake.statements
+      .filter((st) => st.applied && !/^\s*SELECT/.test(st.sqls[0] ?? ""))
+      .map((st) => ({ user: this.userOf(st.target)!, sqls: st.sqls }));
   }
 
-  private get(id: string): Recorded {
-    const c = this.calls.find((x) => x.id === id);
-    if (!c) throw Object.assign(new Error(`no statement ${id}`), { name: "ResourceNotFoundException" });
-    return c;
+  /** The database user a target logs in as; undefined when it cannot log in. */
+  private userOf(target: FakeTarget): string | undefined {
+    // Temporary credentials for DbUser: without AutoCreate, the user must exist, or the connection fails.
+    if (target.DbUser !== undefined) return this.state.users.has(target.DbUser) ? target.DbUser : undefined;
+    return target.SecretArn !== undefined ? this.secrets[target.SecretArn] : undefined;
   }
 
-  private run(input: { DbUser?: string; SecretArn?: string; ClusterIdentifier?: string; WorkgroupName?: string; Database?: string }, sqls: string[]): string {
-    const id = `stmt-${this.calls.length + 1}`;
-    const target = { ClusterIdentifier: input.ClusterIdentifier, WorkgroupName: input.WorkgroupName, Database: input.Database, DbUser: input.DbUser, SecretArn: input.SecretArn };
-    let user: string;
-    if (input.DbUser !== undefined) {
-      // GetClusterCredentials without AutoCreate: the user must exist.
-      if (!this.state.users.has(input.DbUser)) {
-        throw Object.assign(new Error(`User ${input.DbUser} does not exist`), { name: "ValidationException" });
-      }
-      user = input.DbUser;
-    } else if (input.SecretArn !== undefined && this.secrets[input.SecretArn] !== undefined) {
-      user = this.secrets[input.SecretArn];
-    } else {
-      throw Object.assign(new Error("no credentials for this target"), { name: "ValidationException" });
+  /** Runs the statements on a copy of the catalog: the copy and each statement's rows, or the failing statement. */
+  private simulate(target: FakeTarget, sqls: readonly string[]): { state: CatalogState; rows: Field[][][] } | { failedAt: number; error: string } {
+    const user = this.userOf(target);
+    if (user === undefined) {
+      return { failedAt: 1, error: `FATAL: user "${target.DbUser ?? target.SecretArn}" does not exist or cannot log in` };
     }
     const copy = structuredClone(this.state);
-    const records: Field[][] = [];
+    const rows: Field[][][] = [];
     for (let i = 0; i < sqls.length; i++) {
       try {
-        records.push(...this.apply(copy, user, sqls[i]));
+        rows.push(this.applyOne(copy, user, sqls[i]));
       } catch (err) {
-        this.calls.push({ id, user, sqls, target, status: "FAILED", failedIndex: i, error: (err as Error).message, records: [] });
-        return id;
+        return { failedAt: i + 1, error: (err as Error).message };
       }
     }
-    this.state = copy;
-    this.calls.push({ id, user, sqls, target, status: "FINISHED", records });
-    return id;
+    return { state: copy, rows };
   }
 
-  private apply(s: CatalogState, user: string, sql: string): Field[][] {
+  submit(statement: { readonly sqls: readonly string[]; readonly target: FakeTarget }): Fate | undefined {
+    const out = this.simulate(statement.target, statement.sqls);
+    return "error" in out ? { statuses: ["FAILED"], error: out.error, failedStatement: out.failedAt } : undefined;
+  }
+
+  apply(statement: FakeStatement): void {
+    const out = this.simulate(statement.target, statement.sqls);
+    if ("error" in out) throw new Error(`the catalog changed between submission and completion: ${out.error}`);
+    this.state = out.state;
+    if (statement.type === "execute") statement.records = out.rows[0];
+    else out.rows.forEach((rows, i) => statement.subRecords.set(i + 1, rows));
+  }
+
+  private applyOne(s: CatalogState, user: string, sql: string): Field[][] {
     const superuser = s.users.get(user)?.superuser === true;
     const needSuper = (what: string) => {
       if (!superuser) throw new Error(`permission denied: ${what} needs a superuser (${user} is not)`);

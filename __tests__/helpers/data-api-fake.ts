@@ -17,7 +17,10 @@
  *   status, never a new statement.
  * - DescribeStatement walks a statement through the statuses its fate gives; a batch's SubStatements say FINISHED for
  *   the statements before the one that failed, FAILED (with the error) for it, ABORTED for those after it.
- * - GetStatementResult pages the result (NextToken).
+ * - GetStatementResult pages the result (NextToken); `<id>:<n>` reads the n-th statement of a batch ("A suffix
+ *   indicates then number of the SQL statement", API_GetStatementResult).
+ * - more SQL than the loaders' (the bootstrap's catalog, verify's scratch tables) is simulated by extensions
+ *   (`extensions`): each sees a statement when it is submitted (and may fail it) and when it FINISHED.
  * Time is the test's: nothing here waits.
  */
 import type * as DataApi from "@aws-sdk/client-redshift-data";
@@ -67,7 +70,17 @@ export interface FakeStatement {
   /** Milliseconds, from the fake's clock. */
   readonly createdAt: number;
   records: Field[][];
+  /** Rows of the n-th statement of a batch (1-based), read as `<id>:<n>`. */
+  subRecords: Map<number, Field[][]>;
   applied: boolean;
+}
+
+/** Simulates SQL beyond the loaders': sees each statement when submitted (may fail it) and when it FINISHED. */
+export interface FakeSqlExtension {
+  /** A Fate that fails the statement (for instance, a statement the simulated catalog refuses); undefined: no say. */
+  submit?(statement: { readonly type: "batch" | "execute"; readonly sqls: readonly string[]; readonly target: FakeTarget }): Fate | undefined;
+  /** What the FINISHED statement changes, and the rows it returns (`records`, `subRecords`). */
+  apply?(statement: FakeStatement): void;
 }
 
 /** Where and as whom a call ran, as the Data API request said. */
@@ -135,6 +148,8 @@ export class FakeDataApi {
   pageSize = 1000;
   /** Milliseconds since the epoch: statements' CreatedAt. */
   clock: () => number = Date.now;
+  /** Simulations of further SQL (see FakeSqlExtension). */
+  readonly extensions: FakeSqlExtension[] = [];
   private readonly sdk: DataApiModule;
 
   /** `sdk`: the module instance the code under test uses (a test that isolates modules passes its own). */
@@ -154,7 +169,7 @@ export class FakeDataApi {
         if (existing) return { Id: existing.id, CreatedAt: new Date(existing.createdAt) };
       }
       const nth = this.statements.filter((s) => s.type === "batch" && isLoadBatch(s.sqls)).length;
-      const fate = this.batchFate(sqls, nth);
+      const fate = this.extensionFate("batch", sqls, target) ?? this.batchFate(sqls, nth);
       const created = this.create("batch", sqls, fate, target, { clientToken: input.ClientToken });
       return { Id: created.id, CreatedAt: new Date(created.createdAt) };
     });
@@ -168,25 +183,35 @@ export class FakeDataApi {
         const existing = this.statements.find((s) => s.clientToken === input.ClientToken);
         if (existing) return { Id: existing.id, CreatedAt: new Date(existing.createdAt) };
       }
-      const fate = this.executeFate(sql);
+      const fate = this.extensionFate("execute", [sql], target) ?? this.executeFate(sql);
       const created = this.create("execute", [sql], fate, target, { parameters: input.Parameters, clientToken: input.ClientToken });
       return { Id: created.id, CreatedAt: new Date(created.createdAt) };
     });
     this.mock.on(sdk.DescribeStatementCommand).callsFake(({ Id }: { Id: string }) => this.describe(Id));
     this.mock.on(sdk.GetStatementResultCommand).callsFake(({ Id, NextToken }: { Id: string; NextToken?: string }) => {
-      const statement = this.get(Id);
+      const [id, sub] = Id.split(":");
+      const statement = this.get(id);
+      const records = sub === undefined ? statement.records : (statement.subRecords.get(Number(sub)) ?? []);
       const start = NextToken === undefined ? 0 : Number(NextToken);
       const end = start + this.pageSize;
       return {
-        Records: statement.records.slice(start, end),
-        TotalNumRows: statement.records.length,
-        ...(end < statement.records.length ? { NextToken: String(end) } : {}),
+        Records: records.slice(start, end),
+        TotalNumRows: records.length,
+        ...(end < records.length ? { NextToken: String(end) } : {}),
       };
     });
   }
 
   restore(): void {
     this.mock.restore();
+  }
+
+  private extensionFate(type: "batch" | "execute", sqls: string[], target: FakeTarget): Fate | undefined {
+    for (const extension of this.extensions) {
+      const fate = extension.submit?.({ type, sqls, target });
+      if (fate !== undefined) return fate;
+    }
+    return undefined;
   }
 
   private checkTarget(input: FakeTarget): FakeTarget {
@@ -251,6 +276,7 @@ export class FakeDataApi {
       subStatuses: fate.subStatuses,
       createdAt: this.clock(),
       records: [],
+      subRecords: new Map(),
       applied: false,
     };
     this.statements.push(statement);
@@ -357,6 +383,7 @@ export class FakeDataApi {
         statement.records = [[{ longValue: this.failures.filter((f) => f.statementId === id).length }]];
       }
     }
+    for (const extension of this.extensions) extension.apply?.(statement);
   }
 
   /** Every Data API call, as the command name and its input: the reviewable record of what the adapter sends. */
