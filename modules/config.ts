@@ -95,14 +95,18 @@ export interface NetworkConfig {
 /** How the loaders authenticate to an existing warehouse through the Data API. */
 export type ExistingWarehouseAuth =
   | {
-      /** A Secrets Manager secret with `username` and `password` (e.g. the one Redshift manages for the admin user). */
+      /**
+       * A Secrets Manager secret with `username` and `password` of the one database user every loader acts as (never
+       * the admin's: the bootstrap refuses a superuser; see help, "Existing warehouse: the grants to run once").
+       */
       readonly type: "secret";
       readonly secretArn: string;
     }
   | {
       /**
-       * IAM temporary credentials. For a cluster, `dbUser` names the database user (it must exist). For a
-       * workgroup, Redshift derives the user from the loader's role (`IAMR:<role name>`), so `dbUser` is not set.
+       * IAM temporary credentials, for a cluster only: `dbUser` names the database user every loader acts as (it
+       * must exist). Refused for a workgroup: Redshift Serverless derives the user from each loader's role
+       * (`IAMR:<role name>`), so every loader would be a different user, and only the owner may ADD COLUMN.
        */
       readonly type: "iam";
       readonly dbUser?: string;
