@@ -192,10 +192,21 @@ describe("bootstrap on Serverless: the loader logs in with a generated password 
       // The report (the invocation's result, in Terraform's state) holds no password and no hash.
       expect(JSON.stringify(report)).not.toMatch(/md5|Password1/);
 
+      // A second run reads the password back and sends no statement with a hash: only the grants.
+      const before = api.changes.length;
       await runBootstrap(settings({ mode: "serverless", login: "password" }), ports());
       expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(1);
-      expect(api.changes.at(-2)!.sqls[0]).toBe(`ALTER USER "controlshift_loader" PASSWORD '${hash}'`);
+      expect(api.changes.slice(before)[0].sqls).toEqual(ADMIN_GRANTS);
       expect(api.state.users.get("controlshift_loader")?.password).toBe(hash);
+
+      // The secret lost its value while the user exists: a new password, stored first, then given to the user.
+      stored = undefined;
+      const third = secretsManagerLoaderSecret(new SecretsManagerClient({ region: "us-east-1" }), LOADER_SECRET, () => "Another2Password");
+      await runBootstrap(settings({ mode: "serverless", login: "password" }), { ...ports(), loaderSecret: third });
+      const newHash = `md5${createHash("md5").update("Another2Passwordcontrolshift_loader").digest("hex")}`;
+      expect(JSON.parse(stored!).password).toBe("Another2Password");
+      expect(api.changes.find((c) => c.sqls[0].startsWith("ALTER USER"))!.sqls[0]).toBe(`ALTER USER "controlshift_loader" PASSWORD '${newHash}'`);
+      expect(api.state.users.get("controlshift_loader")?.password).toBe(newHash);
     } finally {
       api.restore();
       sm.restore();

@@ -136,7 +136,9 @@ export function secretsManagerLoaderSecret(
       try {
         const current = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
         const value = JSON.parse(current.SecretString ?? "{}") as { username?: unknown; password?: unknown };
-        if (value.username === user && typeof value.password === "string" && value.password.length > 0) return value.password;
+        if (value.username === user && typeof value.password === "string" && value.password.length > 0) {
+          return { password: value.password, generated: false };
+        }
       } catch (err) {
         // A secret without a value yet answers ResourceNotFoundException (no AWSCURRENT version).
         if (!(err instanceof ResourceNotFoundException) && (err as Error).name !== "ResourceNotFoundException") throw err;
@@ -145,7 +147,7 @@ export function secretsManagerLoaderSecret(
       await client.send(
         new PutSecretValueCommand({ SecretId: secretArn, SecretString: JSON.stringify({ username: user, password }) }),
       );
-      return password;
+      return { password, generated: true };
     },
   };
 }

@@ -37,8 +37,11 @@ export interface SqlSession {
 
 /** The loader user's generated password, kept in a secret the loaders read (Serverless): read it, or make it. */
 export interface LoaderSecret {
-  /** The stored password, or a new one stored first (so a crash after it never leaves a user nobody can log in as). */
-  passwordFor(user: string): Promise<string>;
+  /**
+   * The stored password, or a new one stored first (so a crash after it never leaves a user nobody can log in as);
+   * `generated` says which.
+   */
+  passwordFor(user: string): Promise<{ readonly password: string; readonly generated: boolean }>;
 }
 
 export interface BootstrapSettings extends BootstrapNames {
@@ -101,7 +104,8 @@ export async function runBootstrap(settings: BootstrapSettings, ports: Bootstrap
     let login: LoaderLogin = { type: "iam" };
     if (settings.login === "password") {
       if (!ports.loaderSecret) throw new Error("bootstrap: password login needs the loader secret");
-      login = { type: "password", md5: md5PasswordHash(await ports.loaderSecret.passwordFor(settings.loaderUser), settings.loaderUser) };
+      const { password, generated } = await ports.loaderSecret.passwordFor(settings.loaderUser);
+      login = { type: "password", md5: md5PasswordHash(password, settings.loaderUser), generated };
     }
     const catalog = parseAdminCatalog(await ports.admin.query(catalogQuery(settings)));
     const statements = adminStatements(settings, login, catalog);

@@ -22,7 +22,14 @@ import type { MetadataMigration } from "./migrations";
 export const MAX_BATCH_STATEMENTS = 40;
 
 /** How the loader user proves who it is: IAM temporary credentials (no password at all) or a generated password. */
-export type LoaderLogin = { readonly type: "iam" } | { readonly type: "password"; readonly md5: string };
+export type LoaderLogin =
+  | { readonly type: "iam" }
+  | {
+      readonly type: "password";
+      readonly md5: string;
+      /** The password was generated on this run (the secret had none): an existing user must be given it. */
+      readonly generated: boolean;
+    };
 
 export interface BootstrapNames {
   /** The database user every loader acts as; owns the data and metadata schemas and everything in them. */
@@ -131,8 +138,9 @@ export function adminStatements(names: BootstrapNames, login: LoaderLogin, catal
     if (!catalog.loaderUser) out.push(`CREATE USER ${user} PASSWORD DISABLE`);
   } else if (!catalog.loaderUser) {
     out.push(`CREATE USER ${user} PASSWORD '${login.md5}'`);
-  } else {
-    // Keeps the user's password the one in the loader secret (the same hash again changes nothing).
+  } else if (login.generated) {
+    // The secret had lost its value (or never had one) while the user exists: give the user the new password. Only
+    // then: a statement with a password hash is not repeated on every run (the user-activity log keeps each query).
     out.push(`ALTER USER ${user} PASSWORD '${login.md5}'`);
   }
   if (!catalog.readerGroupExists) out.push(`CREATE GROUP ${group}`);
@@ -163,7 +171,7 @@ export function adminStatements(names: BootstrapNames, login: LoaderLogin, catal
  * a secret: the text put in the statement (e.g. `<the password in your loader secret>`).
  */
 export function operatorGrants(names: BootstrapNames, login: { type: "iam" } | { type: "password"; placeholder: string }): string[] {
-  const statements = adminStatements(names, login.type === "iam" ? login : { type: "password", md5: "" }, EMPTY_CATALOG);
+  const statements = adminStatements(names, login.type === "iam" ? login : { type: "password", md5: "", generated: true }, EMPTY_CATALOG);
   return login.type === "iam" ? statements : statements.map((s) => s.replace(/ PASSWORD ''$/, ` PASSWORD '${login.placeholder}'`));
 }
 
