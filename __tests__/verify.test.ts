@@ -15,6 +15,7 @@ const SETTINGS: VerifySettings = {
   execute: false,
   exportsBucket: "cs-mirror-exports-123456789012",
   copyRoleArn: "arn:aws:iam::123456789012:role/cs-mirror-copy",
+  database: "controlshift",
   dataSchema: "controlshift",
   metadataSchema: "controlshift_mirror_meta",
   runId: "20260101T000000000Z",
@@ -46,7 +47,7 @@ function mockDataApi() {
       return answer !== undefined && "error" in answer ? { statuses: ["FAILED"], error: answer.error, failedStatement: 2 } : undefined;
     },
     apply(statement) {
-      if (statement.type === "execute" && statement.sqls[0] === ISOLATION_QUERY) statement.records = [[s("Snapshot Isolation")]];
+      if (statement.type === "execute" && statement.sqls[0] === ISOLATION_QUERY) statement.records = [[s("dev"), s("Serializable")], [s("controlshift"), s("Snapshot Isolation")]];
       else if (statement.type === "execute") {
         statement.records = [[s("user"), s("controlshift_loader")], [s("superuser"), s("no")], [s("CREATE on the database"), s("no")]];
       } else statement.subRecords.set(3, [REDSHIFT[caseOf(statement.sqls)!] as Field[]]);

@@ -60,7 +60,7 @@ async function main(): Promise<number> {
   const db = await openPglite(dir);
   try {
     const report = await runVerify(
-      { execute: values.execute ?? false, runId: new Date().toISOString().replace(/[-:.]/g, ""), ...env },
+      { execute: values.execute ?? false, runId: new Date().toISOString().replace(/[-:.]/g, ""), database: env.target.Database, ...env },
       {
         warehouse: dataApiVerifyWarehouse(new RedshiftDataClient({}), env.target),
         objects: s3VerifyObjects(new S3Client({}), env.exportsBucket),

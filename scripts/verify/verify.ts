@@ -43,6 +43,8 @@ export interface VerifySettings {
   readonly execute: boolean;
   readonly exportsBucket: string;
   readonly copyRoleArn: string;
+  /** The database loaded into (WAREHOUSE_DATABASE): whose isolation level is reported. */
+  readonly database: string;
   readonly dataSchema: string;
   readonly metadataSchema: string;
   /** Names this run's folder of files (a timestamp). */
@@ -96,7 +98,11 @@ export function redshiftCaseStatements(settings: VerifySettings, edgeCase: EdgeC
   ];
 }
 
-export const ISOLATION_QUERY = "SELECT TRIM(isolation_level) FROM stv_db_isolation_level WHERE TRIM(db_name) = current_database()";
+/**
+ * Every database's isolation level (STV_DB_ISOLATION_LEVEL: "Serializable" or "Snapshot Isolation"); the row of the
+ * mirror's database is picked here, so the query mixes no leader-node function into a system table's query.
+ */
+export const ISOLATION_QUERY = "SELECT TRIM(db_name), TRIM(isolation_level) FROM stv_db_isolation_level";
 
 /**
  * The loader user's rights, each as yes/no, with documented functions (HAS_DATABASE_PRIVILEGE, HAS_SCHEMA_PRIVILEGE,
@@ -153,7 +159,9 @@ export async function runVerify(settings: VerifySettings, ports: VerifyPorts): P
   let isolationLevel: string;
   try {
     const rows = await ports.warehouse.query(ISOLATION_QUERY);
-    isolationLevel = rows[0]?.[0] ?? "unknown: STV_DB_ISOLATION_LEVEL shows this user no row for the database";
+    isolationLevel =
+      rows.find(([name]) => name === settings.database)?.[1] ??
+      `unknown: STV_DB_ISOLATION_LEVEL shows this user no row for ${settings.database}`;
   } catch (err) {
     isolationLevel = `unknown: ${(err as Error).message}`;
   }
