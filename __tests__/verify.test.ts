@@ -6,6 +6,8 @@ import { ExecuteStatementCommand, GetStatementResultCommand, RedshiftDataClient,
 import { dataApiVerifyWarehouse } from "../scripts/verify/aws";
 import { EDGE_CASES } from "../scripts/verify/cases";
 import { verifyEnvironment } from "../scripts/verify/main";
+import { existingWarehouseGrants } from "../scripts/verify/grants";
+import { resolveConfig } from "../modules/config";
 import { ISOLATION_QUERY, formatReport, objectKeyOf, privilegesQuery, runVerify, type VerifySettings } from "../scripts/verify/verify";
 import { FakeDataApi, type FakeSqlExtension } from "./helpers/data-api-fake";
 import { startPglite, type TempPglite } from "./load-test-support";
@@ -176,5 +178,39 @@ describe("npm run verify", () => {
       "verify: set WAREHOUSE_DATABASE, EXPORTS_BUCKET, COPY_ROLE_ARN, exactly one of WAREHOUSE_CLUSTER_ID and WAREHOUSE_WORKGROUP, " +
         "exactly one of WAREHOUSE_DB_USER and WAREHOUSE_SECRET_ARN (see npm run verify -- --help)",
     );
+  });
+});
+
+describe("npm run verify -- --grants", () => {
+  test("prints the bootstrap's admin part for an empty warehouse, with this config's loader user and schemas", () => {
+    const config = resolveConfig({
+      loaders: { dataSchema: "mirror", metadataSchema: "mirror_meta" },
+      warehouse: { mode: "existing", existing: { clusterIdentifier: "analytics", database: "reporting", auth: { type: "iam", dbUser: "cs_loader" } } },
+    });
+    expect(existingWarehouseGrants(config)).toEqual([
+      'CREATE USER "cs_loader" PASSWORD DISABLE;',
+      'CREATE GROUP "controlshift_readers";',
+      'CREATE SCHEMA IF NOT EXISTS "mirror" AUTHORIZATION "cs_loader";',
+      'CREATE SCHEMA IF NOT EXISTS "mirror_meta" AUTHORIZATION "cs_loader";',
+      'GRANT USAGE ON SCHEMA "mirror" TO GROUP "controlshift_readers";',
+      'ALTER DEFAULT PRIVILEGES FOR USER "cs_loader" IN SCHEMA "mirror" GRANT SELECT ON TABLES TO GROUP "controlshift_readers";',
+      'GRANT USAGE ON SCHEMA "mirror_meta" TO GROUP "controlshift_readers";',
+      'ALTER DEFAULT PRIVILEGES FOR USER "cs_loader" IN SCHEMA "mirror_meta" GRANT SELECT ON TABLES TO GROUP "controlshift_readers";',
+    ]);
+  });
+
+  test("with a loader secret, the user gets the secret's password", () => {
+    const config = resolveConfig({
+      warehouse: {
+        mode: "existing",
+        existing: {
+          workgroupName: "analytics",
+          workgroupId: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+          database: "reporting",
+          auth: { type: "secret", secretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:loader-AbCdEf" },
+        },
+      },
+    });
+    expect(existingWarehouseGrants(config)[0]).toBe(`CREATE USER "controlshift_loader" PASSWORD '<the password in your loader secret>';`);
   });
 });

@@ -13,17 +13,22 @@ import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
 import { S3Client } from "@aws-sdk/client-s3";
 import { openPglite, pgliteDriver } from "../../handlers/load/pglite-driver";
 import type { DataApiTarget } from "../../handlers/bootstrap/adapters";
+import { resolveConfig } from "../../modules/config";
 import { dataApiVerifyWarehouse, s3VerifyObjects } from "./aws";
+import { existingWarehouseGrants } from "./grants";
 import { formatReport, runVerify } from "./verify";
 
-export const VERIFY_USAGE = `npm run verify [-- --execute]
+export const VERIFY_USAGE = `npm run verify [-- --execute | --grants]
 
 Loads edge-case CSV files through the loaders' COPY into temporary tables, as the loader user, and prints what
 the warehouse did next to what the PostgreSQL adapter does (PGlite), with the isolation level and the loader
 user's privileges. Dry by default: --execute uploads the files (exports/verify/<run>/, deleted afterwards) and
 runs the COPYs. Needs the loaders' variables in the environment:
   WAREHOUSE_DATABASE, WAREHOUSE_CLUSTER_ID or WAREHOUSE_WORKGROUP, WAREHOUSE_DB_USER or WAREHOUSE_SECRET_ARN,
-  EXPORTS_BUCKET, COPY_ROLE_ARN, and optionally DATA_SCHEMA, METADATA_SCHEMA.`;
+  EXPORTS_BUCKET, COPY_ROLE_ARN, and optionally DATA_SCHEMA, METADATA_SCHEMA.
+
+--grants prints, for config.ts, the statements to run once as a superuser on an existing warehouse
+(warehouse.mode "existing"), and exits: no AWS call.`;
 
 /** The Data API target and the loaders' settings from `env`; throws listing every missing variable. */
 export function verifyEnvironment(env: Readonly<Record<string, string | undefined>>): {
@@ -50,9 +55,25 @@ export function verifyEnvironment(env: Readonly<Record<string, string | undefine
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { execute: { type: "boolean", default: false }, help: { type: "boolean", default: false } } });
+  const { values } = parseArgs({
+    options: {
+      execute: { type: "boolean", default: false },
+      grants: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
   if (values.help) {
     console.log(VERIFY_USAGE);
+    return 0;
+  }
+  if (values.grants) {
+    // The config is read only here: the warehouse checks need only the loaders' variables.
+    const { default: config } = await import("../../config");
+    const resolved = resolveConfig(config);
+    if (resolved.warehouse.mode !== "existing") {
+      console.error(`note: warehouse.mode is "${resolved.warehouse.mode}": the bootstrap runs these itself at apply time`);
+    }
+    for (const sql of existingWarehouseGrants(resolved)) console.log(sql);
     return 0;
   }
   const env = verifyEnvironment(process.env);
