@@ -236,6 +236,7 @@ beforeAll(async () => {
   store = new MemoryObjectStore();
   direct = new PostgresWarehouse({ driver: pg.driver, openObject: store.openObject });
   staged = new PostgresWarehouse({ driver: pg.driver, openObject: store.openObject, fullLoads: "staged" });
+  await direct.migrate(SCHEMA, META);
 });
 
 afterAll(async () => {

@@ -45,17 +45,13 @@ const ops = (steps: readonly LoadStep[]) => steps.map((s) => s.op);
 describe("planLoad", () => {
   it("creates a missing table from schemas/, locks it, and stages, copies, merges and records the file", () => {
     const plan = planLoad(input({ loadId: "load-1" }));
-    expect(plan.prepare).toEqual([
-      { op: "create-schema", schema: "controlshift" },
-      {
-        op: "create-metadata",
-        metadata: {
-          schema: DEFAULT_METADATA_SCHEMA,
-          ledger: { schema: DEFAULT_METADATA_SCHEMA, name: "load_ledger" },
-          failures: { schema: DEFAULT_METADATA_SCHEMA, name: "load_failures" },
-        },
-      },
-    ]);
+    // No schema or metadata DDL in a load: schemas/migrations.ts runs once, before any load.
+    expect(plan).not.toHaveProperty("prepare");
+    expect(plan.metadata).toEqual({
+      schema: DEFAULT_METADATA_SCHEMA,
+      ledger: { schema: DEFAULT_METADATA_SCHEMA, name: "load_ledger" },
+      failures: { schema: DEFAULT_METADATA_SCHEMA, name: "load_failures" },
+    });
     expect(ops(plan.transaction)).toEqual([
       "create-table",
       "lock-table",

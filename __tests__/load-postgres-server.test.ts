@@ -42,12 +42,14 @@ describeServer("the PostgreSQL adapter on a PostgreSQL server", () => {
     const schema = `srv_${n}`;
     const meta = `srv_meta_${n}`;
     const warehouse = new PostgresWarehouse({ driver, openObject: store.openObject, fullLoads });
+    const migrated = warehouse.migrate(schema, meta);
     const put = (kind: ExportKind, time: string, body: Buffer | string, bzip2 = false) => {
       const key = exportKey(kind, "comments", time, bzip2);
       store.put(key, body);
       return key;
     };
-    const load = (kind: ExportKind, keys: string[]) =>
+    const load = async (kind: ExportKind, keys: string[]) =>
+      (await migrated) &&
       loadExports(
         { warehouse, readHeader: (key, compression) => readExportHeader(store.readRange, key, compression) },
         {

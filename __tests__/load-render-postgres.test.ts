@@ -6,7 +6,6 @@ import { planLoad, type PlanLoadInput } from "../handlers/load/planner";
 import {
   quoteLiteral,
   renderPostgresFailure,
-  renderPostgresPrepare,
   idIndexName,
   renderPostgresTransaction,
   timestampLiteral,
@@ -47,12 +46,11 @@ describe("renderPostgres", () => {
     expect(() => timestampLiteral("2024-03-01 02:03:04'; DROP TABLE x; --")).toThrow(LoadPlanError);
   });
 
-  it("renders the prepare statements from schemas/metadata.ts, for PostgreSQL", () => {
-    const sql = renderPostgresPrepare(plan());
-    expect(sql[0]).toBe('CREATE SCHEMA IF NOT EXISTS "cs"');
-    expect(sql[1]).toBe('CREATE SCHEMA IF NOT EXISTS "meta"');
-    expect(sql.join("\n")).toContain('CREATE TABLE IF NOT EXISTS "meta"."load_ledger"');
-    expect(sql.join("\n")).toContain("(now() AT TIME ZONE 'UTC')");
+  it("renders no schema or metadata DDL: the migrations (schemas/migrations.ts) ran before any load", () => {
+    const sql = renderPostgresTransaction(plan()).map((s) => s.sql).join("\n");
+    expect(sql).not.toContain("CREATE SCHEMA");
+    expect(sql).not.toMatch(/CREATE TABLE IF NOT EXISTS "meta"/);
+    expect(sql).not.toContain("CREATE OR REPLACE VIEW");
   });
 
   it("renders a staged full load (as Redshift runs it)", () => {

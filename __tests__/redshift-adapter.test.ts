@@ -65,7 +65,7 @@ interface Harness {
   advance(ms: number): void;
   /** The sleeps asked for, in order. */
   readonly sleeps: number[];
-  /** A warehouse for a new invocation with `remainingMs` left (one container: the prepare cache is shared). */
+  /** A warehouse for a new invocation with `remainingMs` left. */
   invocation(options?: { remainingMs?: number; target?: RedshiftTarget }): RedshiftWarehouse;
   load(
     warehouse: RedshiftWarehouse,
@@ -80,7 +80,6 @@ function setup(): Harness {
   const api = new FakeDataApi();
   const sleeps: number[] = [];
   let now = 1_700_000_000_000;
-  const preparedCache = new Set<string>();
   const client = new RedshiftDataClient({ region: "eu-west-1" });
   api.clock = () => now;
   harness = {
@@ -102,7 +101,6 @@ function setup(): Harness {
           now += ms;
         },
         now: () => now,
-        preparedCache,
         random: () => 0.5,
       });
     },
@@ -132,7 +130,7 @@ afterEach(() => {
 const isLoad = isLoadBatch;
 
 describe("Redshift adapter: the Data API calls of a load", () => {
-  it("loads a full export into a new table: prepare, transaction, ledger, as these exact calls", async () => {
+  it("loads a full export into a new table: transaction, ledger, as these exact calls", async () => {
     const h = setup();
     const result = await h.load(h.invocation(), "full", [{ objectKey: key("full", "20240301020304", true), compression: "bzip2" }]);
 
@@ -144,15 +142,13 @@ describe("Redshift adapter: the Data API calls of a load", () => {
       files: [{ objectKey: key("full", "20240301020304", true), outcome: "loaded", rowsLoaded: 3 }],
       addedColumns: [],
       createdTable: "schemas",
-      statementId: h.api.statements[2].id,
+      statementId: h.api.statements[1].id,
     });
     expect(h.api.calls()).toMatchSnapshot();
     expect(h.api.calls().map((c) => c.command)).toEqual([
       "ExecuteStatement", // svv_columns
       "DescribeStatement",
       "GetStatementResult",
-      "BatchExecuteStatement", // prepare
-      "DescribeStatement",
       "BatchExecuteStatement", // the load's transaction
       "DescribeStatement",
       "ExecuteStatement", // the ledger rows of this load
@@ -177,13 +173,14 @@ describe("Redshift adapter: the Data API calls of a load", () => {
     expect(load.StatementName).toBe("controlshift-mirror:incremental:comments");
   });
 
-  it("runs the metadata DDL once per container, not once per load", async () => {
+  it("runs no schema or metadata DDL: one batch per load, the load itself", async () => {
     const h = setup();
     await h.load(h.invocation(), "incremental", [{ objectKey: key("incremental", "20240305020304") }]);
     await h.load(h.invocation(), "incremental", [{ objectKey: key("incremental", "20240306020304") }]);
     const batches = h.api.inputsOf(BatchExecuteStatementCommand);
-    expect(batches.map((b) => (isLoad(b.Sqls!) ? "load" : "prepare"))).toEqual(["prepare", "load", "load"]);
-    expect(batches[0]).not.toHaveProperty("ClientToken");
+    expect(batches.map((b) => (isLoad(b.Sqls!) ? "load" : "other"))).toEqual(["load", "load"]);
+    const all = h.api.calls().flatMap((c) => [c.input.Sql, ...((c.input.Sqls as string[] | undefined) ?? [])]).filter(Boolean);
+    expect(all.filter((sql) => /CREATE (SCHEMA|OR REPLACE VIEW)|CREATE TABLE IF NOT EXISTS "controlshift_mirror_meta"/.test(String(sql)))).toEqual([]);
   });
 
   it("reads the table's columns from svv_columns, page by page, and says undefined for a missing table", async () => {

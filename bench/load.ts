@@ -236,6 +236,7 @@ async function main(): Promise<void> {
             if (ms >= 5) timings.push(`${op} ${ms} ms`);
           },
         });
+        await warehouse.migrate("bench");
         await psql("CHECKPOINT");
         t = Date.now();
         const result = await loadExports(

@@ -198,8 +198,8 @@ function renderMetadataSql(): string {
     `-- The mirror's metadata schema (${DEFAULT_METADATA_SCHEMA}) for Amazon Redshift: load ledger, failures, freshness view.`,
     `-- ${GENERATED_NOTE.replace("from ControlShift's schema.json", "from schemas/metadata.ts")}`,
     `-- Regenerate: ${REGENERATE_COMMAND}`,
-    "-- The loaders run metadataStatements(<schema>, <dialect>) from schemas/metadata.ts: same SQL (PostgreSQL differs",
-    "-- only in the timestamp defaults).",
+    "-- Migration 1 of schemas/migrations.ts (metadataStatements of schemas/metadata.ts), applied by the bootstrap at",
+    "-- apply time, never by the loaders; PostgreSQL differs only in the timestamp defaults.",
     "",
     metadataStatements(DEFAULT_METADATA_SCHEMA, "redshift")
       .map((s) => `${s};`)

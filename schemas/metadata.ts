@@ -9,7 +9,8 @@
  *
  * The statements run unchanged on Redshift and PostgreSQL except for the timestamp defaults (GETDATE() is
  * Redshift-only). The view uses only window functions, GROUP BY and joins (no DISTINCT ON, which Redshift lacks).
- * All are idempotent (`IF NOT EXISTS`, `CREATE OR REPLACE VIEW`): the loaders run them in their create-if-missing step.
+ * All are idempotent (`IF NOT EXISTS`, `CREATE OR REPLACE VIEW`): migration 1 of schemas/migrations.ts, which
+ * the bootstrap applies at apply time (loaders never run metadata DDL).
  * Times are UTC: `exported_at` is the export time of the file name; GETDATE() is UTC on Redshift.
  */
 import type { ExportKind } from "../handlers/shared/export-file";

@@ -16,6 +16,7 @@
 import { createHash } from "node:crypto";
 import { createTableStatement, IDENTIFIER_PATTERN, quoteIdentifier } from "../../schemas/ddl";
 import { TABLE_SCHEMAS } from "../../schemas/table-schemas";
+import { METADATA_MIGRATIONS_TABLE } from "../../schemas/migrations";
 import type { MetadataMigration } from "./migrations";
 
 /** Redshift's Data API runs at most 40 statements in one BatchExecuteStatement. */
@@ -188,7 +189,7 @@ export interface OwnerCatalog {
 }
 
 /** The table that records which metadata migrations ran (in the metadata schema). */
-export const MIGRATIONS_TABLE = "schema_migrations";
+export const MIGRATIONS_TABLE = METADATA_MIGRATIONS_TABLE;
 
 export function ownerCatalogQuery(names: BootstrapNames): string {
   checkNames(names);

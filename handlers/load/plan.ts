@@ -78,23 +78,6 @@ export interface StaleGuard {
 }
 
 /**
- * `CREATE SCHEMA IF NOT EXISTS "<schema>"`, for the data schema and the metadata schema.
- */
-export interface CreateSchemaStep {
-  readonly op: "create-schema";
-  readonly schema: string;
-}
-
-/**
- * The metadata schema, ledger, failures table and freshness view: `metadataStatements(schema, dialect)` of
- * `schemas/metadata.ts` (CREATE ... IF NOT EXISTS, CREATE OR REPLACE VIEW), each statement on its own.
- */
-export interface CreateMetadataStep {
-  readonly op: "create-metadata";
-  readonly metadata: MetadataRefs;
-}
-
-/**
  * `createTableStatement(schema, table, columns, dialect)` of `schemas/ddl.ts`; Redshift:
  * `CREATE TABLE IF NOT EXISTS "s"."t" ("c1" BIGINT, ..., "_cs_exported_at" TIMESTAMP NOT NULL)`.
  * Only when the warehouse had no such table when the plan was made; IF NOT EXISTS covers a loader racing this one.
@@ -221,8 +204,6 @@ export interface DropStageStep {
 }
 
 export type LoadStep =
-  | CreateSchemaStep
-  | CreateMetadataStep
   | CreateTableStep
   | LockTableStep
   | AddColumnStep
@@ -252,13 +233,11 @@ export interface FailureSubject {
 }
 
 /**
- * Everything one load does. `prepare` first, each statement on its own (idempotent DDL: schemas and the metadata,
- * which must exist for a failure to be recorded even when the load rolls back; an adapter may run it once per
- * process). Then `transaction`, in order, as ONE transaction: the adapter runs it between BEGIN and COMMIT (a Data
- * API batch is one transaction by itself) and rolls back on any error.
+ * Everything one load does: `transaction`, in order, as ONE transaction (the adapter runs it between BEGIN and
+ * COMMIT; a Data API batch is one transaction by itself) and rolls back on any error.
  *
- * Why the metadata is not inside the transaction: its freshness view is `CREATE OR REPLACE`, and replacing it in
- * every load would hold an exclusive lock on the view until commit, serialising the loads of all tables.
+ * No schema or metadata DDL: the schemas and the metadata objects exist before any load (schemas/migrations.ts,
+ * applied by the bootstrap at apply time, or by PostgresWarehouse.migrate locally).
  */
 export interface LoadPlan {
   readonly table: TableRef;
@@ -272,6 +251,5 @@ export interface LoadPlan {
   readonly createsTable: "schemas" | "header" | false;
   /** Columns the files bring that the table lacked (and `_cs_exported_at` on an adopted table): log them. */
   readonly addedColumns: readonly ColumnDef[];
-  readonly prepare: readonly (CreateSchemaStep | CreateMetadataStep)[];
   readonly transaction: readonly LoadStep[];
 }

@@ -20,8 +20,6 @@ import {
   ID_COLUMN,
   IDENTIFIER_PATTERN,
   type ColumnDef,
-  type CreateMetadataStep,
-  type CreateSchemaStep,
   type FailureSubject,
   type LoadPlan,
   type LoadStep,
@@ -211,9 +209,6 @@ export function planLoad(input: PlanLoadInput): LoadPlan {
     failures: { schema: metadataSchema, name: LOAD_FAILURES_TABLE },
   };
 
-  const prepare: (CreateSchemaStep | CreateMetadataStep)[] = [{ op: "create-schema", schema: input.schema }];
-  prepare.push({ op: "create-metadata", metadata });
-
   const transaction: LoadStep[] = [];
   // The columns the table has (or will have once created): everything a file brings beyond them is added.
   const has = new Set<string>();
@@ -302,7 +297,7 @@ export function planLoad(input: PlanLoadInput): LoadPlan {
     );
   });
 
-  return { table, kind: input.kind, metadata, loadId, files, createsTable, addedColumns, prepare, transaction };
+  return { table, kind: input.kind, metadata, loadId, files, createsTable, addedColumns, transaction };
 }
 
 /** A file refused before any plan (an empty object), as `load_failures` records it. */

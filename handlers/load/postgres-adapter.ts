@@ -7,14 +7,16 @@
  * - PGlite in-process (`pglite-driver.ts`: the local and test path; its COPY reads a Blob, so the file is
  *   materialised in memory, decompressed; always on an on-disk data directory).
  *
- * A load runs `prepare` (idempotent DDL, once per adapter and schema pair), then BEGIN, the transaction's statements,
- * COMMIT. On any failure: ROLLBACK, a `load_failures` row per file outside the transaction, and LoadFailedError with
+ * `migrate` creates the schemas and applies the metadata migrations of schemas/migrations.ts (once, before the first
+ * load: what the bootstrap does on Redshift). A load is BEGIN, the transaction's statements, COMMIT. On any failure: ROLLBACK, a `load_failures` row per file outside the transaction, and LoadFailedError with
  * the cause. The mirror and the ledger are then exactly as before.
  */
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { PassThrough } from "node:stream";
-import { truncateUtf8 } from "../../schemas/metadata";
+import { quoteIdentifier } from "../../schemas/ddl";
+import { DEFAULT_METADATA_SCHEMA, truncateUtf8 } from "../../schemas/metadata";
+import { METADATA_MIGRATIONS_TABLE, migrationsTableStatement, pendingMigrations } from "../../schemas/migrations";
 import { bunzip2 } from "./bzip2";
 import { appendCsvColumn } from "./csv-append-column";
 import { LoadFailedError, messageOf } from "./errors";
@@ -22,7 +24,6 @@ import type { ObjectOpener } from "./header";
 import { EXPORTED_AT_COLUMN, type FailureSubject, type LoadOutcome, type LoadPlan } from "./plan";
 import {
   renderPostgresFailure,
-  renderPostgresPrepare,
   renderPostgresTransaction,
   type PostgresStatement,
 } from "./render-postgres";
@@ -82,8 +83,6 @@ export class PostgresWarehouse implements Warehouse {
   private readonly fullLoads: "direct" | "staged";
   /** PostgreSQL takes a transaction of any number of statements. */
   readonly maxFilesPerTransaction = Number.POSITIVE_INFINITY;
-  /** Prepare statements already run by this adapter: metadata DDL does not need to run for every load. */
-  private readonly prepared = new Set<string>();
 
   constructor(options: PostgresWarehouseOptions) {
     this.driver = options.driver;
@@ -108,13 +107,44 @@ export class PostgresWarehouse implements Warehouse {
     });
   }
 
+  /**
+   * Creates the data and metadata schemas if missing and applies the pending metadata migrations, each in one
+   * transaction with its record (schemas/migrations.ts). Idempotent: run it before the first load.
+   */
+  async migrate(dataSchema: string, metadataSchema: string = DEFAULT_METADATA_SCHEMA): Promise<number[]> {
+    const meta = quoteIdentifier(metadataSchema, "metadata schema");
+    return this.driver.withSession(async (session) => {
+      await session.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(dataSchema, "data schema")}`);
+      await session.query(`CREATE SCHEMA IF NOT EXISTS ${meta}`);
+      await session.query(migrationsTableStatement(metadataSchema, "postgres"));
+      const rows = await session.query(`SELECT version FROM ${meta}.${quoteIdentifier(METADATA_MIGRATIONS_TABLE)}`);
+      const applied = new Set(rows.map((r) => Number(r.version)));
+      const done: number[] = [];
+      for (const migration of pendingMigrations(applied)) {
+        await session.query("BEGIN");
+        try {
+          for (const sql of migration.statements(metadataSchema, "postgres")) await session.query(sql);
+          await session.query(
+            `INSERT INTO ${meta}.${quoteIdentifier(METADATA_MIGRATIONS_TABLE)} (version, name) VALUES ($1, $2)`,
+            [migration.version, migration.name],
+          );
+          await session.query("COMMIT");
+        } catch (err) {
+          await session.query("ROLLBACK").catch(() => undefined);
+          throw err;
+        }
+        done.push(migration.version);
+      }
+      return done;
+    });
+  }
+
   async recordRefused(refusal: FailureSubject, error: string): Promise<void> {
     const failure = renderPostgresFailure(refusal, truncateUtf8(error.replace(/\0/g, "")) || "unknown error");
     await this.driver.withSession((session) => session.query(failure.sql, failure.values));
   }
 
   async run(plan: LoadPlan): Promise<LoadResult> {
-    const prepare = renderPostgresPrepare(plan);
     const statements = renderPostgresTransaction(plan, { fullLoads: this.fullLoads });
     const keys = plan.files.map((f) => f.objectKey);
     return this.driver.withSession(async (session) => {
@@ -124,12 +154,6 @@ export class PostgresWarehouse implements Warehouse {
       let stale = false;
       const files: FileLoadResult[] = [];
       try {
-        for (const sql of prepare) {
-          if (this.prepared.has(sql)) continue;
-          current = sql;
-          await session.query(sql);
-          this.prepared.add(sql);
-        }
         current = "BEGIN";
         await session.query("BEGIN");
         inTransaction = true;
@@ -179,7 +203,7 @@ export class PostgresWarehouse implements Warehouse {
             // The session is broken (connection lost): the server rolls back an abandoned transaction itself.
           }
         }
-        const recordFailureError = await this.recordFailure(session, plan, prepare, err);
+        const recordFailureError = await this.recordFailure(session, plan, err);
         throw new LoadFailedError(plan.table.name, keys, err, { statement: current, recordFailureError });
       }
       return {
@@ -198,14 +222,9 @@ export class PostgresWarehouse implements Warehouse {
   private async recordFailure(
     session: PostgresSession,
     plan: LoadPlan,
-    prepare: readonly string[],
     err: unknown,
   ): Promise<unknown> {
     try {
-      // The metadata may not exist yet if the failure came before or during prepare.
-      for (const sql of prepare) {
-        if (!this.prepared.has(sql)) await session.query(sql);
-      }
       const message = truncateUtf8(messageOf(err).replace(/\0/g, ""));
       const failure = renderPostgresFailure(plan, message);
       await session.query(failure.sql, failure.values);

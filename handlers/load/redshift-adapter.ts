@@ -4,7 +4,7 @@
  * Database + SecretArn, or neither for the caller's IAM identity).
  *
  * A load:
- * 1. `prepare` (schemas and metadata, idempotent DDL) as one BatchExecuteStatement, once per process and schema pair;
+ * 1. no DDL of its own beyond the plan's (the schemas and metadata exist: schemas/migrations.ts, applied at apply time);
  * 2. the transaction as ONE BatchExecuteStatement (one transaction: all or nothing) with a ClientToken derived from
  *    the target and the rendered SQL;
  * 3. DescribeStatement with exponential back-off until FINISHED, FAILED or ABORTED, or until the Lambda's remaining
@@ -184,11 +184,6 @@ export interface RedshiftWarehouseOptions extends RedshiftRenderOptions {
   /** Milliseconds, for the time spent waiting. @default Date.now */
   readonly now?: () => number;
   readonly poll?: PollSettings;
-  /**
-   * Prepare batches already run (shared across invocations of one Lambda container, so the metadata DDL is not a
-   * commit on every load). @default a set of this adapter's own
-   */
-  readonly preparedCache?: Set<string>;
   /** Names the batches in ListStatements and the console. @default "controlshift-mirror" */
   readonly statementNamePrefix?: string;
   readonly conflictRetry?: ConflictRetry;
@@ -245,7 +240,6 @@ export class RedshiftWarehouse implements Warehouse {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
   private readonly poll: Required<PollSettings>;
-  private readonly prepared: Set<string>;
   private readonly statementNamePrefix: string;
   private readonly conflictRetry: Required<ConflictRetry>;
   private readonly random: () => number;
@@ -261,7 +255,6 @@ export class RedshiftWarehouse implements Warehouse {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = options.now ?? Date.now;
     this.poll = { ...DEFAULT_POLL, ...options.poll };
-    this.prepared = options.preparedCache ?? new Set();
     this.statementNamePrefix = options.statementNamePrefix ?? "controlshift-mirror";
     this.conflictRetry = { ...DEFAULT_CONFLICT_RETRY, ...options.conflictRetry };
     this.random = options.random ?? Math.random;
@@ -287,20 +280,8 @@ export class RedshiftWarehouse implements Warehouse {
   }
 
   async run(plan: LoadPlan): Promise<RedshiftLoadResult> {
-    const { prepare, transaction } = renderRedshiftPlan(plan, this.render);
+    const { transaction } = renderRedshiftPlan(plan, this.render);
     const about = { table: plan.table.name, objectKeys: plan.files.map((f) => f.objectKey) };
-
-    const prepareKey = JSON.stringify([this.targetParameters, prepare]);
-    if (!this.prepared.has(prepareKey)) {
-      // Idempotent DDL: no ClientToken of ours (a repeat is harmless), so the SDK's own covers its retries.
-      const id = await this.submitBatch(prepare, undefined, `${this.statementNamePrefix}:prepare`);
-      const done = await this.waitFor(id, "prepare", about);
-      if (done.Status !== "FINISHED") {
-        // The metadata may not exist: recording the failure is attempted anyway (it usually exists from an earlier load).
-        throw await this.failed(plan, done, prepare);
-      }
-      this.prepared.add(prepareKey);
-    }
 
     const name = `${this.statementNamePrefix}:${plan.kind}:${plan.table.name}`;
     const attemptStarted = this.now();

@@ -28,7 +28,6 @@
  */
 import type { Compression } from "../shared/export-file";
 import { createTableStatement, quoteIdentifier } from "../../schemas/ddl";
-import { metadataStatements } from "../../schemas/metadata";
 import { toPostgresType } from "../../schemas/type-mapping";
 import { InvalidHeaderError, LoadPlanError, quoteForMessage } from "./errors";
 import {
@@ -139,10 +138,6 @@ const UTC_NOW_CLOCK = "(clock_timestamp() AT TIME ZONE 'UTC')";
 function renderStep(step: LoadStep): PostgresStatement[] {
   const sql = (text: string): PostgresStatement => ({ kind: "sql", op: step.op, sql: text });
   switch (step.op) {
-    case "create-schema":
-      return [sql(`CREATE SCHEMA IF NOT EXISTS ${ident(step.schema)}`)];
-    case "create-metadata":
-      return metadataStatements(step.metadata.schema, "postgres").map(sql);
     case "create-table":
       ident(step.table.schema);
       ident(step.table.name);
@@ -282,11 +277,6 @@ function checkPostgresHeaders(plan: LoadPlan): void {
       }
     }
   }
-}
-
-/** The plan's `prepare` statements: each runs on its own, outside the load's transaction. */
-export function renderPostgresPrepare(plan: LoadPlan): string[] {
-  return plan.prepare.flatMap(renderStep).map((s) => s.sql);
 }
 
 /** The plan's transaction, in order, without BEGIN/COMMIT (the adapter brackets it). */

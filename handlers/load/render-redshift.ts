@@ -1,6 +1,8 @@
 /**
- * Renders a LoadPlan for Amazon Redshift, exactly as plan.ts documents each step, for the Data API: `prepare` runs as
- * one BatchExecuteStatement, `transaction` as another (a batch is one transaction by itself: no BEGIN/COMMIT).
+ * Renders a LoadPlan for Amazon Redshift, exactly as plan.ts documents each step, for the Data API: `transaction` runs
+ * as one BatchExecuteStatement (a batch is one transaction by itself: no BEGIN/COMMIT). No schema or metadata DDL:
+ * the loaders act as the loader user, which owns the schemas but may not create one; the bootstrap creates the
+ * schemas and applies schemas/migrations.ts at apply time.
  *
  * No bind parameters: BatchExecuteStatement takes none (https://docs.aws.amazon.com/redshift/latest/mgmt/data-api.html,
  * "Only the execute-statement operation supports SQL statements with parameters"). So every identifier is
@@ -19,7 +21,6 @@
  *   names could exceed it in the COPY, CREATE and INSERT statements).
  */
 import { createTableStatement, quoteIdentifier } from "../../schemas/ddl";
-import { metadataStatements } from "../../schemas/metadata";
 import { LoadPlanError, quoteForMessage } from "./errors";
 import { EXPORTED_AT_COLUMN, ID_COLUMN, type CopyStep, type FailureSubject, type LoadPlan, type LoadStep, type MetadataRefs, type StaleGuard, type TableRef } from "./plan";
 import { RedshiftPlanTooLargeError } from "./redshift-errors";
@@ -67,8 +68,6 @@ export interface RedshiftRenderOptions {
 }
 
 export interface RedshiftRenderedPlan {
-  /** One BatchExecuteStatement, before the load: idempotent DDL (schemas, metadata). */
-  readonly prepare: string[];
   /** One BatchExecuteStatement: the load's transaction, at most REDSHIFT_MAX_BATCH_STATEMENTS statements. */
   readonly transaction: string[];
 }
@@ -174,14 +173,6 @@ export function renderRedshiftCopy(step: CopyStep, options: RedshiftRenderOption
 
 function renderStep(step: LoadStep, options: RedshiftRenderOptions): string[] {
   switch (step.op) {
-    // The loaders act as the loader user, which owns the two schemas but may not create schemas (CREATE SCHEMA
-    // needs the CREATE privilege on the database, which it does not hold): the bootstrap creates them
-    // (handlers/bootstrap). Only the idempotent metadata objects remain, run as their owner.
-    case "create-schema":
-      ident(step.schema);
-      return [];
-    case "create-metadata":
-      return metadataStatements(step.metadata.schema, "redshift").filter((sql) => !sql.startsWith("CREATE SCHEMA"));
     case "create-table":
       ident(step.table.schema);
       ident(step.table.name);
@@ -259,7 +250,6 @@ export function redshiftPlanShape(plan: LoadPlan): RedshiftTransactionShape {
  */
 export function renderRedshiftPlan(plan: LoadPlan, options: RedshiftRenderOptions): RedshiftRenderedPlan {
   checkOptions(options);
-  const prepare = plan.prepare.flatMap((step) => renderStep(step, options));
   const transaction = plan.transaction.flatMap((step) => renderStep(step, options));
   const objectKeys = plan.files.map((f) => f.objectKey);
   const shape = redshiftPlanShape(plan);
@@ -285,7 +275,7 @@ export function renderRedshiftPlan(plan: LoadPlan, options: RedshiftRenderOption
       filesThatFit: Math.max(0, filesThatFit),
     });
   }
-  for (const sql of [...prepare, ...transaction]) {
+  for (const sql of transaction) {
     const bytes = Buffer.byteLength(sql, "utf8");
     if (bytes > REDSHIFT_MAX_STATEMENT_BYTES) {
       throw new RedshiftPlanTooLargeError(
@@ -295,7 +285,7 @@ export function renderRedshiftPlan(plan: LoadPlan, options: RedshiftRenderOption
       );
     }
   }
-  return { prepare, transaction };
+  return { transaction };
 }
 
 /** Statement ids of the Data API: a UUID, `:<n>` for a statement of a batch. Only such values go into a literal. */

@@ -43,8 +43,6 @@ const loaderMetrics = powertoolsLoaderMetrics(metrics, environment.table);
 
 const dataApi = new RedshiftDataClient({});
 const readHeader = s3HeaderReader(new S3Client({}), environment.exportsBucket);
-/** The metadata DDL runs once per container, not once per load. */
-const preparedCache = new Set<string>();
 
 const settings: LoaderSettings = {
   table: environment.table,
@@ -63,7 +61,6 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     exportsBucket: environment.exportsBucket,
     copyRoleArn: environment.copyRoleArn,
     remainingTimeMs: () => context.getRemainingTimeInMillis(),
-    preparedCache,
   });
   try {
     return await loadBatch(event.Records ?? [], settings, {

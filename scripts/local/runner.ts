@@ -363,6 +363,8 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     });
     closers.splice(closers.length - 1, 0, () => store!.close()); // closed after the loads queue stops
     warehouse = new PostgresWarehouse({ driver: mirror.driver, openObject: s3ObjectOpener(store.client, store.bucket) });
+    // What the bootstrap does at apply time on Redshift: the schemas and the metadata migrations, before any load.
+    await warehouse.migrate(dataSchema, metadataSchema);
     const bucket = store.bucket;
 
     const uploader: ExportUploader = libStorageUploader(store.client, {
