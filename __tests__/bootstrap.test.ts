@@ -9,7 +9,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import { dataApiSession, generatePassword, secretsManagerLoaderSecret } from "../handlers/bootstrap/adapters";
 import { runBootstrap, type BootstrapSettings } from "../handlers/bootstrap/bootstrap";
 import { readBootstrapEnvironment } from "../handlers/bootstrap/config";
-import { METADATA_MIGRATIONS } from "../handlers/bootstrap/migrations";
+import { METADATA_MIGRATIONS, type MetadataMigration } from "../handlers/bootstrap/migrations";
+import { replaceViewStatements } from "../schemas/migrations";
 import { BootstrapError, md5PasswordHash, operatorGrants } from "../handlers/bootstrap/sql";
 import { CatalogDataApi } from "./helpers/catalog-data-api";
 
@@ -126,6 +127,28 @@ describe("bootstrap on the stack's cluster", () => {
     expect(report.createdTables).toEqual(["members"]);
     expect(api.changes.slice(n)[1].sqls).toHaveLength(1);
     expect(api.state.relations.get("controlshift.members")).toEqual({ owner: "controlshift_loader", kind: "table" });
+  });
+
+  test("a new metadata migration is applied by the next run, alone, as the loader user, with its record", async () => {
+    await runBootstrap(settings(), clusterPorts(api));
+    const n = api.changes.length;
+    const v2: MetadataMigration = {
+      version: 2,
+      name: "freshness view with another column set",
+      statements: (schema) => replaceViewStatements(schema, "table_freshness", "SELECT 1 AS table_name"),
+    };
+    const report = await runBootstrap(settings({ migrations: [...METADATA_MIGRATIONS, v2] }), clusterPorts(api));
+    expect(report.appliedMigrations).toEqual([2]);
+    expect(api.changes.slice(n).find((c) => c.sqls.includes('DROP VIEW IF EXISTS "controlshift_mirror_meta"."table_freshness"'))).toEqual({
+      user: "controlshift_loader",
+      sqls: [
+        'DROP VIEW IF EXISTS "controlshift_mirror_meta"."table_freshness"',
+        'CREATE VIEW "controlshift_mirror_meta"."table_freshness" AS\nSELECT 1 AS table_name',
+        `INSERT INTO "controlshift_mirror_meta"."schema_migrations" (version, name) VALUES (2, 'freshness view with another column set')`,
+      ],
+    });
+    expect(api.state.migrations.map((m) => m.version)).toEqual([1, 2]);
+    expect(api.state.relations.get("controlshift_mirror_meta.table_freshness")).toEqual({ owner: "controlshift_loader", kind: "view" });
   });
 
   test("objects an earlier admin loader created are handed to the loader user", async () => {

@@ -190,6 +190,19 @@ export class CatalogDataApi implements FakeSqlExtension {
       s.grants.push(sql);
       return [];
     }
+    if ((m = /^DROP VIEW IF EXISTS "([^"]+)"\."([^"]+)"$/.exec(sql))) {
+      const existing = s.relations.get(`${m[1]}.${m[2]}`);
+      if (existing && existing.owner !== user && !superuser) throw new Error(`must be owner of relation ${m[2]}`);
+      s.relations.delete(`${m[1]}.${m[2]}`);
+      return [];
+    }
+    if ((m = /^CREATE VIEW "([^"]+)"\."([^"]+)" AS/.exec(sql))) {
+      if (!s.schemas.has(m[1])) throw new Error(`schema "${m[1]}" does not exist`);
+      if (!superuser && s.schemas.get(m[1]) !== user) throw new Error(`permission denied for schema ${m[1]}`);
+      if (s.relations.has(`${m[1]}.${m[2]}`)) throw new Error(`relation "${m[2]}" already exists`);
+      s.relations.set(`${m[1]}.${m[2]}`, { owner: user, kind: "view" });
+      return [];
+    }
     if ((m = /^CREATE (TABLE IF NOT EXISTS|OR REPLACE VIEW) "([^"]+)"\."([^"]+)"/.exec(sql))) {
       const [schema, name] = [m[2], m[3]];
       if (!s.schemas.has(schema)) throw new Error(`schema "${schema}" does not exist`);

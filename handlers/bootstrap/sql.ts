@@ -16,7 +16,11 @@
 import { createHash } from "node:crypto";
 import { createTableStatement, IDENTIFIER_PATTERN, quoteIdentifier } from "../../schemas/ddl";
 import { TABLE_SCHEMAS } from "../../schemas/table-schemas";
-import { METADATA_MIGRATIONS_TABLE } from "../../schemas/migrations";
+import {
+  METADATA_MIGRATIONS_TABLE,
+  migrationsTableStatement as schemaMigrationsTableStatement,
+  pendingMigrations,
+} from "../../schemas/migrations";
 import type { MetadataMigration } from "./migrations";
 
 /** Redshift's Data API runs at most 40 statements in one BatchExecuteStatement. */
@@ -259,11 +263,9 @@ export function ownerTableBatches(names: BootstrapNames, tables: readonly string
   return batches;
 }
 
+/** The migrations table, as schemas/migrations.ts defines it (the PostgreSQL path creates the same). */
 export function migrationsTableStatement(names: BootstrapNames): string {
-  return (
-    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(names.metadataSchema)}.${quoteIdentifier(MIGRATIONS_TABLE)} (\n` +
-    "  version INTEGER NOT NULL,\n  name VARCHAR(256) NOT NULL,\n  applied_at TIMESTAMP NOT NULL DEFAULT GETDATE()\n)"
-  );
+  return schemaMigrationsTableStatement(names.metadataSchema, "redshift");
 }
 
 export function appliedMigrationsQuery(names: BootstrapNames): string {
@@ -280,11 +282,11 @@ export function migrationBatches(
   applied: ReadonlySet<number>,
 ): { migration: MetadataMigration; sqls: string[] }[] {
   const table = `${quoteIdentifier(names.metadataSchema)}.${quoteIdentifier(MIGRATIONS_TABLE)}`;
-  return migrations
-    .filter((m) => !applied.has(m.version))
+  // pendingMigrations also checks that versions increase strictly.
+  return pendingMigrations(applied, migrations)
     .map((migration) => {
       const sqls = [
-        ...migration.statements(names.metadataSchema),
+        ...migration.statements(names.metadataSchema, "redshift"),
         `INSERT INTO ${table} (version, name) VALUES (${migration.version}, ${sqlString(migration.name)})`,
       ];
       if (sqls.length > MAX_BATCH_STATEMENTS) {
