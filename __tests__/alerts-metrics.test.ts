@@ -8,16 +8,12 @@ import type * as SqsModule from "@aws-sdk/client-sqs";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
-import { LOADER_METRICS, TABLE_DIMENSION as LOADER_TABLE_DIMENSION, powertoolsLoaderMetrics, useKindDimension } from "../handlers/loader/adapters";
+import { LOADER_METRICS, METRICS_NAMESPACE, RECEIVER_METRICS, SERVICE_DIMENSION, deploymentMetricsNamespace } from "../facts/metrics";
+import { powertoolsLoaderMetrics, useKindDimension } from "../handlers/loader/adapters";
 import type * as ReceiverEntry from "../handlers/receiver";
-import type { WebhookMetric } from "../handlers/receiver/ports";
 import { captureOutput } from "./helpers/lambda-entry";
-import { FULL_LOAD_SUCCEEDED_METRIC, METRICS_NAMESPACE, RECEIVER_METRICS, deploymentMetricsNamespace, SERVICE_DIMENSION, TABLE_DIMENSION } from "../modules/alerts";
 import { TEST_SIGNING_SECRET, controlShiftSignature, webhookFixture } from "./fixtures/webhooks";
 import { Json, resourceAt, resourcesOf, synthStack } from "./helpers/synth";
-
-// The receiver's metric names are a type there: this line fails `tsc` when a name here is not one of them.
-const receiverMetricNames: readonly WebhookMetric[] = Object.values(RECEIVER_METRICS);
 
 interface EmfMetric {
   readonly namespace: string;
@@ -53,6 +49,9 @@ const ENV_NAMES = [
   "DOWNLOAD_QUEUE_URL",
   "TABLES",
   "CONTROLSHIFT_BUCKETS",
+  "SECRET_CACHE_SECONDS",
+  "MAX_BODY_BYTES",
+  "NODE_OPTIONS",
   "POWERTOOLS_SERVICE_NAME",
   "POWERTOOLS_METRICS_NAMESPACE",
   "AWS_REGION",
@@ -77,13 +76,11 @@ const loaderFunction = resourceAt(tf, "aws_lambda_function", "load-petitions/ful
 function loadReceiver() {
   const env = receiverFunction.environment.variables;
   for (const name of ENV_NAMES) delete process.env[name];
+  // The synthesized environment, with what Terraform would resolve (the secret's ARN, the queue's URL) filled in.
   Object.assign(process.env, {
+    ...env,
     SIGNING_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:cs-mirror-webhook-signing-AbCdEf",
     DOWNLOAD_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/cs-mirror-downloads",
-    TABLES: env.TABLES,
-    CONTROLSHIFT_BUCKETS: env.CONTROLSHIFT_BUCKETS,
-    POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME,
-    POWERTOOLS_METRICS_NAMESPACE: env.POWERTOOLS_METRICS_NAMESPACE,
     AWS_REGION: "us-east-1",
   });
   let loaded: { handler: typeof ReceiverEntry.handler; sm: typeof SecretsManagerModule; sqs: typeof SqsModule } | undefined;
@@ -163,10 +160,6 @@ describe("the receiver alarms read what the receiver publishes", () => {
     expect(alarm.dimensions[SERVICE_DIMENSION]).toMatch(/^\$\{aws_lambda_function\.receiver_function_[A-F0-9]{8}\.function_name\}$/);
     expect(receiverFunction.environment.variables.POWERTOOLS_SERVICE_NAME).toBe(receiverFunction.function_name);
   });
-
-  it("names only metrics the receiver has", () => {
-    expect(receiverMetricNames).toEqual(["WebhookUnauthorized", "WebhookRejected", "WebhookQueueFailed", "WebhookSecretUnavailable"]);
-  });
 });
 
 describe("the freshness alarm reads what the full loader publishes", () => {
@@ -188,12 +181,8 @@ describe("the freshness alarm reads what the full loader publishes", () => {
       dimensions: alarm.dimensions,
     });
     expect(alarm.dimensions).toEqual({ table: "petitions" });
-    // The names the module repeats are the handlers' own.
-    expect([deploymentMetricsNamespace("cs-mirror"), FULL_LOAD_SUCCEEDED_METRIC, TABLE_DIMENSION]).toEqual([
-      env.POWERTOOLS_METRICS_NAMESPACE,
-      LOADER_METRICS.fullLoadSucceeded,
-      LOADER_TABLE_DIMENSION,
-    ]);
+    expect(alarm.metric_name).toBe(LOADER_METRICS.fullLoadSucceeded);
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(deploymentMetricsNamespace("cs-mirror"));
   });
 
   it("is not fed by an incremental load or a full export skipped as stale", async () => {
@@ -202,6 +191,6 @@ describe("the freshness alarm reads what the full loader publishes", () => {
       powertoolsLoaderMetrics(metrics, "petitions").loadSucceeded({ rowsLoaded: 0, filesSkippedStale: 1, seconds: 1, fullLoaded: false });
       metrics.publishStoredMetrics();
     });
-    expect(emf.map((m) => m.name)).not.toContain(FULL_LOAD_SUCCEEDED_METRIC);
+    expect(emf.map((m) => m.name)).not.toContain(LOADER_METRICS.fullLoadSucceeded);
   });
 });

@@ -295,6 +295,7 @@ describe("the bootstrap's environment", () => {
     WAREHOUSE_CLUSTER_ID: "cs-mirror-warehouse",
     WAREHOUSE_DB_USER: "controlshift_loader",
     ADMIN_SECRET_ARN: ADMIN_SECRET,
+    POWERTOOLS_SERVICE_NAME: "cs-mirror-bootstrap",
   };
 
   test("a cluster: the admin by its secret, the loader user by temporary credentials", () => {

@@ -76,13 +76,15 @@ describe("downloader entry", () => {
     expect(() =>
       coldStart({ ...ENV, EXPORTS_BUCKET: undefined, DEAD_LETTER_QUEUE_URL: "", POWERTOOLS_METRICS_NAMESPACE: undefined }),
     ).toThrow(
-      "downloader configuration is invalid: missing environment variable(s): EXPORTS_BUCKET, DEAD_LETTER_QUEUE_URL, POWERTOOLS_METRICS_NAMESPACE",
+      "downloader: bad environment: EXPORTS_BUCKET is not set: expected the exports bucket's name; " +
+        "DEAD_LETTER_QUEUE_URL is not set: expected the URL of the downloads dead-letter queue; " +
+        "POWERTOOLS_METRICS_NAMESPACE is not set: expected the CloudWatch namespace of the metrics (ControlShiftMirror/<prefix>)",
     );
   });
 
   it("fails the cold start on a part size below S3's 5 MiB minimum", () => {
     expect(() => coldStart({ ...ENV, PART_SIZE_MIB: "4" })).toThrow(
-      'PART_SIZE_MIB is "4": expected a whole number from 5 to 5120 (default 8)',
+      'PART_SIZE_MIB is "4": expected a whole number from 5 to 512',
     );
   });
 

@@ -12,16 +12,24 @@ const REQUIRED = {
   DEAD_LETTER_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/cs-mirror-downloads-dlq",
   POWERTOOLS_SERVICE_NAME: "cs-mirror-downloader",
   POWERTOOLS_METRICS_NAMESPACE: "ControlShiftMirror",
+  PART_SIZE_MIB: "8",
+  UPLOAD_QUEUE_SIZE: "4",
 };
 
 describe("downloader configuration", () => {
-  it("defaults to 8 MiB parts and 4 parts in flight", () => {
+  it("reads every variable", () => {
     expect(loadDownloaderConfig(REQUIRED)).toEqual({
       exportsBucket: "cs-mirror-exports",
       deadLetterQueueUrl: REQUIRED.DEAD_LETTER_QUEUE_URL,
       partSizeBytes: 8 * 1024 * 1024,
       uploadQueueSize: 4,
+      serviceName: "cs-mirror-downloader",
+      metricsNamespace: "ControlShiftMirror",
     });
+  });
+
+  it("has no defaults: the config (modules/config.ts) holds them and the stack always sets them", () => {
+    expect(() => loadDownloaderConfig({ ...REQUIRED, PART_SIZE_MIB: undefined })).toThrow(/PART_SIZE_MIB is not set/);
   });
 
   it("reads PART_SIZE_MIB and UPLOAD_QUEUE_SIZE", () => {
@@ -33,10 +41,13 @@ describe("downloader configuration", () => {
 
   it("reports every problem at once, naming the variable, its value and what is allowed", () => {
     expect(() => loadDownloaderConfig({ PART_SIZE_MIB: "8.5", UPLOAD_QUEUE_SIZE: "0" })).toThrow(
-      "downloader configuration is invalid: " +
-        "missing environment variable(s): EXPORTS_BUCKET, DEAD_LETTER_QUEUE_URL, POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE; " +
-        'PART_SIZE_MIB is "8.5": expected a whole number from 5 to 5120 (default 8); ' +
-        'UPLOAD_QUEUE_SIZE is "0": expected a whole number from 1 to 32 (default 4)',
+      "downloader: bad environment: " +
+        "EXPORTS_BUCKET is not set: expected the exports bucket's name; " +
+        "DEAD_LETTER_QUEUE_URL is not set: expected the URL of the downloads dead-letter queue; " +
+        'PART_SIZE_MIB is "8.5": expected a whole number from 5 to 512; ' +
+        'UPLOAD_QUEUE_SIZE is "0": expected a whole number from 1 to 16; ' +
+        "POWERTOOLS_SERVICE_NAME is not set: expected the service name on logs and metrics (the function name); " +
+        "POWERTOOLS_METRICS_NAMESPACE is not set: expected the CloudWatch namespace of the metrics (ControlShiftMirror/<prefix>)",
     );
   });
 });

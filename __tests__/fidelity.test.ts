@@ -18,7 +18,7 @@ import { loadExports } from "../handlers/load/load-exports";
 import type { ColumnDef } from "../handlers/load/plan";
 import { PostgresWarehouse } from "../handlers/load/postgres-adapter";
 import type { LoadResult } from "../handlers/load/warehouse";
-import type { ExportKind } from "../handlers/shared/export-file";
+import type { ExportKind } from "../facts/exports";
 import { exportKey, ledgerOf, MemoryObjectStore, rowsOf, startPglite, type TempPglite } from "./load-test-support";
 
 const SCHEMA = "fidelity";

@@ -198,7 +198,7 @@ describe("help: the troubleshooting entries", () => {
     expect(classes.map((c) => c.name)).toEqual(
       expect.arrayContaining([
         "BadRequestError",
-        "ReceiverConfigError",
+        "EnvironmentError",
         "PermanentDownloadError",
         "DownloadJobError",
         "HostileHeaderError",
@@ -311,7 +311,10 @@ const RECEIVER_ENV = {
   DOWNLOAD_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/cs-mirror-downloads",
   TABLES: "petitions",
   CONTROLSHIFT_BUCKETS: "agra-data-exports-production",
+  SECRET_CACHE_SECONDS: "300",
+  MAX_BODY_BYTES: "65536",
   POWERTOOLS_SERVICE_NAME: "cs-mirror-receiver",
+  POWERTOOLS_METRICS_NAMESPACE: "ControlShiftMirror/cs-mirror",
   AWS_REGION: "us-east-1",
 };
 const FULL = webhookFixture("full-table-exported");
@@ -588,7 +591,7 @@ const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "receiver: cold start without its environment",
-    entry: "ReceiverConfigError:",
+    entry: "EnvironmentError:",
     observe: async () => thrown(() => readReceiverEnvironment({})),
   },
   // The downloader.
@@ -620,7 +623,7 @@ const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "downloader: cold start with a bad environment",
-    entry: "DownloaderConfigError:",
+    entry: "EnvironmentError:",
     observe: async () => thrown(() => loadDownloaderConfig({ PART_SIZE_MIB: "1" })),
   },
   // The loaders.
@@ -751,12 +754,12 @@ const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "loader: cold start without its environment",
-    entry: "LoaderConfigError:",
+    entry: "EnvironmentError:",
     observe: async () => thrown(() => readLoaderEnvironment({})),
   },
   {
     name: "bootstrap: cold start without its environment",
-    entry: "BootstrapConfigError:",
+    entry: "EnvironmentError:",
     observe: async () => thrown(() => readBootstrapEnvironment({})),
   },
   {

@@ -14,7 +14,7 @@ import {
   type RecordLoadStep,
 } from "../handlers/load/plan";
 import { checkHeader, planLoad, type FileToLoad, type PlanLoadInput } from "../handlers/load/planner";
-import { DEFAULT_METADATA_SCHEMA } from "../schemas/metadata";
+import { DEFAULT_METADATA_SCHEMA } from "../facts/warehouse";
 import { exportKey } from "./load-test-support";
 
 const KNOWN: readonly ColumnDef[] = [

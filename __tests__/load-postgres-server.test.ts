@@ -12,7 +12,7 @@ import { loadExports } from "../handlers/load/load-exports";
 import { pgServerDriver } from "../handlers/load/pg-server-driver";
 import { PostgresWarehouse } from "../handlers/load/postgres-adapter";
 import type { PostgresDriver } from "../handlers/load/postgres-adapter";
-import type { ExportKind } from "../handlers/shared/export-file";
+import type { ExportKind } from "../facts/exports";
 import { exportKey, fixture, MemoryObjectStore } from "./load-test-support";
 
 const describeServer = canStartPostgres() ? describe : describe.skip;

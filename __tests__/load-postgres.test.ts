@@ -8,7 +8,7 @@ import { readExportHeader } from "../handlers/load/header";
 import { loadExports } from "../handlers/load/load-exports";
 import type { ColumnDef } from "../handlers/load/plan";
 import { PostgresWarehouse } from "../handlers/load/postgres-adapter";
-import type { ExportKind } from "../handlers/shared/export-file";
+import type { ExportKind } from "../facts/exports";
 import {
   columnsOf,
   exportKey,

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { runInThisContext } from "node:vm";
 import type { PGlite } from "@electric-sql/pglite";
-import type { ExportKind } from "../handlers/shared/export-file";
+import type { ExportKind } from "../facts/exports";
 import type { ObjectOpener, RangeReader } from "../handlers/load/header";
 import { openPglite, pgliteDriver } from "../handlers/load/pglite-driver";
 import type { PostgresDriver } from "../handlers/load/postgres-adapter";

@@ -473,6 +473,8 @@ const ENTRY_ENV = {
   WAREHOUSE_DATABASE: "mirror",
   WAREHOUSE_CLUSTER_ID: "cs-mirror-warehouse",
   WAREHOUSE_SECRET_ARN: SECRET,
+  DATA_SCHEMA: "controlshift",
+  METADATA_SCHEMA: "controlshift_mirror_meta",
   POWERTOOLS_SERVICE_NAME: "cs-mirror-load-incremental-comments",
   POWERTOOLS_METRICS_NAMESPACE: "ControlShiftMirror",
   AWS_REGION: LOCAL_S3_REGION,

@@ -2,7 +2,8 @@
  * The loader's environment (handlers/loader/config.ts): read once, every problem reported at once, naming the
  * variable; the warehouse variables as modules/warehouse.ts sets them.
  */
-import { LoaderConfigError, readLoaderEnvironment } from "../handlers/loader/config";
+import { readLoaderEnvironment } from "../handlers/loader/config";
+import { EnvironmentError } from "../handlers/shared/environment";
 
 const BASE = {
   TABLE: "signatures",
@@ -14,20 +15,22 @@ const BASE = {
   WAREHOUSE_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cs-mirror-admin-AbCdEf",
   POWERTOOLS_SERVICE_NAME: "cs-mirror-load-incremental-signatures",
   POWERTOOLS_METRICS_NAMESPACE: "ControlShiftMirror",
+  DATA_SCHEMA: "controlshift",
+  METADATA_SCHEMA: "controlshift_mirror_meta",
 };
 
 function problemsOf(env: Record<string, string | undefined>): readonly string[] {
   try {
     readLoaderEnvironment(env);
   } catch (err) {
-    expect(err).toBeInstanceOf(LoaderConfigError);
-    return (err as LoaderConfigError).problems;
+    expect(err).toBeInstanceOf(EnvironmentError);
+    return (err as EnvironmentError).problems;
   }
-  throw new Error("expected a LoaderConfigError");
+  throw new Error("expected an EnvironmentError");
 }
 
 describe("loader environment", () => {
-  it("reads a cluster with a secret, and defaults the schemas", () => {
+  it("reads a cluster with a secret", () => {
     expect(readLoaderEnvironment(BASE)).toEqual({
       table: "signatures",
       kind: "incremental",
@@ -76,12 +79,14 @@ describe("loader environment", () => {
     expect(problemsOf({})).toEqual([
       "TABLE is not set: expected the ControlShift table this loader loads (e.g. signatures)",
       "LOAD_KIND is not set: expected full or incremental",
+      "DATA_SCHEMA is not set: expected a schema name matching ^[a-z_][a-z0-9_]{0,126}$",
+      "METADATA_SCHEMA is not set: expected a schema name matching ^[a-z_][a-z0-9_]{0,126}$",
       "EXPORTS_BUCKET is not set: expected the exports bucket's name",
       "COPY_ROLE_ARN is not set: expected the ARN of the IAM role the warehouse assumes for COPY",
       "WAREHOUSE_DATABASE is not set: expected the warehouse's database name",
       "exactly one of WAREHOUSE_CLUSTER_ID (a provisioned cluster) and WAREHOUSE_WORKGROUP (Redshift Serverless) must be set; neither is",
-      "POWERTOOLS_SERVICE_NAME is not set: expected the service name on logs",
-      "POWERTOOLS_METRICS_NAMESPACE is not set: expected the CloudWatch namespace of the load metrics",
+      "POWERTOOLS_SERVICE_NAME is not set: expected the service name on logs and metrics (the function name)",
+      "POWERTOOLS_METRICS_NAMESPACE is not set: expected the CloudWatch namespace of the metrics (ControlShiftMirror/<prefix>)",
     ]);
   });
 

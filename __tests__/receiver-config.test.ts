@@ -1,14 +1,19 @@
-import { ReceiverConfigError, readReceiverEnvironment } from "../handlers/receiver/config";
+import { readReceiverEnvironment } from "../handlers/receiver/config";
+import { EnvironmentError } from "../handlers/shared/environment";
 
 const GOOD = {
   SIGNING_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:cs-mirror-webhook-signing-AbCdEf",
   DOWNLOAD_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/cs-mirror-downloads",
   TABLES: "petitions,signatures",
   CONTROLSHIFT_BUCKETS: "agra-data-exports-production",
+  SECRET_CACHE_SECONDS: "300",
+  MAX_BODY_BYTES: "65536",
+  POWERTOOLS_SERVICE_NAME: "cs-mirror-receiver",
+  POWERTOOLS_METRICS_NAMESPACE: "ControlShiftMirror/cs-mirror",
 };
 
 describe("readReceiverEnvironment", () => {
-  it("reads the variables and applies the documented defaults", () => {
+  it("reads the variables", () => {
     expect(readReceiverEnvironment(GOOD)).toEqual({
       signingSecretArn: GOOD.SIGNING_SECRET_ARN,
       downloadQueueUrl: GOOD.DOWNLOAD_QUEUE_URL,
@@ -16,8 +21,8 @@ describe("readReceiverEnvironment", () => {
       controlshiftBuckets: ["agra-data-exports-production"],
       secretCacheSeconds: 300,
       maxBodyBytes: 65_536,
-      serviceName: "webhook-receiver",
-      metricsNamespace: "ControlShiftMirror",
+      serviceName: "cs-mirror-receiver",
+      metricsNamespace: "ControlShiftMirror/cs-mirror",
     });
   });
 
@@ -42,7 +47,8 @@ describe("readReceiverEnvironment", () => {
     });
   });
 
-  it.each(["SIGNING_SECRET_ARN", "DOWNLOAD_QUEUE_URL", "TABLES", "CONTROLSHIFT_BUCKETS"])(
+  // No silent defaults: a namespace defaulted here would be one the alarms never read.
+  it.each(Object.keys(GOOD))(
     "fails naming %s when it is missing",
     (name) => {
       const env: Record<string, string | undefined> = { ...GOOD, [name]: undefined };
@@ -65,8 +71,9 @@ describe("readReceiverEnvironment", () => {
       error = err;
     }
 
-    expect(error).toBeInstanceOf(ReceiverConfigError);
+    expect(error).toBeInstanceOf(EnvironmentError);
     const message = (error as Error).message;
+    expect(message).toMatch(/^webhook receiver: bad environment: /);
     expect(message).toMatch(/SIGNING_SECRET_ARN is "cs-mirror-webhook-signing": expected a Secrets Manager secret ARN/);
     expect(message).toMatch(/DOWNLOAD_QUEUE_URL is "http:\/\/sqs\.example\/queue": expected an https SQS queue URL/);
     expect(message).toMatch(/TABLES is "petitions,Bad-Table": .*; bad: Bad-Table/);

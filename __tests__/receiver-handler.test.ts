@@ -17,7 +17,10 @@ const ENV = {
   DOWNLOAD_QUEUE_URL: QUEUE_URL,
   TABLES: "petitions,signatures,members",
   CONTROLSHIFT_BUCKETS: "agra-data-exports-production,agra-data-exports-production-eu-central-1",
+  SECRET_CACHE_SECONDS: "300",
+  MAX_BODY_BYTES: "65536",
   POWERTOOLS_SERVICE_NAME: "cs-mirror-receiver",
+  POWERTOOLS_METRICS_NAMESPACE: "ControlShiftMirror",
   AWS_REGION: "us-east-1",
 };
 const ENV_NAMES = [
@@ -133,7 +136,7 @@ function json(response: APIGatewayProxyStructuredResultV2) {
 const FULL = webhookFixture("full-table-exported");
 
 describe("receiver entry: environment", () => {
-  it.each(["SIGNING_SECRET_ARN", "DOWNLOAD_QUEUE_URL", "TABLES", "CONTROLSHIFT_BUCKETS"])(
+  it.each(["SIGNING_SECRET_ARN", "DOWNLOAD_QUEUE_URL", "TABLES", "CONTROLSHIFT_BUCKETS", "POWERTOOLS_METRICS_NAMESPACE"])(
     "fails at cold start, naming %s, when it is missing",
     (name) => {
       expect(() => loadEntry({ ...ENV, [name]: undefined })).toThrow(new RegExp(`${name} is not set`));

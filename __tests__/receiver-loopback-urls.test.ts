@@ -132,7 +132,10 @@ describe("the receiver Lambda entry", () => {
     DOWNLOAD_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/cs-mirror-downloads",
     TABLES: "petitions",
     CONTROLSHIFT_BUCKETS: BUCKETS.join(","),
+    SECRET_CACHE_SECONDS: "300",
+    MAX_BODY_BYTES: "65536",
     POWERTOOLS_SERVICE_NAME: "cs-mirror-receiver",
+    POWERTOOLS_METRICS_NAMESPACE: "ControlShiftMirror/cs-mirror",
     POWERTOOLS_METRICS_DISABLED: "true",
     AWS_REGION: "us-east-1",
     // Whatever an operator might try: the entry reads no variable that adds a prefix.

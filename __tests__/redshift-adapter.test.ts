@@ -33,7 +33,8 @@ import {
   RedshiftStatementError,
   isTransient,
 } from "../handlers/load/redshift-errors";
-import type { Compression, ExportKind } from "../handlers/shared/export-file";
+import type { Compression } from "../handlers/shared/export-file";
+import type { ExportKind } from "../facts/exports";
 import { TABLE_SCHEMAS } from "../schemas/table-schemas";
 
 // ---------------------------------------------------------------------------------------------------------------

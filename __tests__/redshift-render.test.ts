@@ -18,7 +18,7 @@ import {
   renderRedshiftPlan,
   renderRedshiftTableColumns,
 } from "../handlers/load/render-redshift";
-import type { ExportKind } from "../handlers/shared/export-file";
+import type { ExportKind } from "../facts/exports";
 import { TABLE_SCHEMAS } from "../schemas/table-schemas";
 
 const OPTIONS = {

@@ -1,6 +1,6 @@
 import { IdentifierError, createTableStatement, quoteIdentifier } from "../schemas/ddl";
+import { DEFAULT_METADATA_SCHEMA } from "../facts/warehouse";
 import {
-  DEFAULT_METADATA_SCHEMA,
   LOAD_FAILURES_COLUMNS,
   LOAD_FAILURE_ERROR_MAX_BYTES,
   LOAD_LEDGER_COLUMNS,

@@ -17,7 +17,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { parseArgs } from "node:util";
-import { DEFAULT_PART_SIZE_MIB, DEFAULT_UPLOAD_QUEUE_SIZE } from "../handlers/downloader/config";
+import { defaultConfig } from "../modules/config";
 import { libStorageUploader } from "../handlers/downloader/adapters";
 import { downloadExport } from "../handlers/downloader/download";
 import { systemClock } from "../handlers/downloader/ports";
@@ -32,8 +32,8 @@ const BUCKET = "bench-exports";
 const { values } = parseArgs({
   options: {
     sizes: { type: "string", default: "1,4" },
-    "part-size-mib": { type: "string", default: process.env.PART_SIZE_MIB ?? String(DEFAULT_PART_SIZE_MIB) },
-    "queue-size": { type: "string", default: process.env.UPLOAD_QUEUE_SIZE ?? String(DEFAULT_UPLOAD_QUEUE_SIZE) },
+    "part-size-mib": { type: "string", default: process.env.PART_SIZE_MIB ?? String(defaultConfig().downloader.partSizeMiB) },
+    "queue-size": { type: "string", default: process.env.UPLOAD_QUEUE_SIZE ?? String(defaultConfig().downloader.uploadQueueSize) },
     runs: { type: "string", default: "2" },
   },
 });

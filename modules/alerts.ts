@@ -7,38 +7,11 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { KmsKeyPolicy } from "@cdktf/provider-aws/lib/kms-key-policy";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { LOADER_METRICS, RECEIVER_METRICS, SERVICE_DIMENSION, TABLE_DIMENSION } from "../facts/metrics";
 import { subscriptionSlug } from "./config";
 import { MirrorFunction } from "./mirror-function";
 import { QueueWithDlq } from "./queue-with-dlq";
 import { WebhookApi } from "./webhook-api";
-
-/**
- * The custom metrics the alarms read, as the handlers publish them (Powertools EMF). Modules do not import handler
- * internals, so the names are repeated here; __tests__/alerts-metrics.test.ts checks they match the handlers'.
- */
-export const METRICS_NAMESPACE = "ControlShiftMirror";
-
-/**
- * The namespace one deployment's functions publish in and its alarms read: `ControlShiftMirror/<prefix>`. Per
- * deployment, so staging's full loads can never keep production's freshness alarm quiet (the loaders' metrics
- * carry only `table`).
- */
-export function deploymentMetricsNamespace(prefix: string): string {
-  return `${METRICS_NAMESPACE}/${prefix}`;
-}
-/** The receiver's metrics carry Powertools' default dimension `service`: POWERTOOLS_SERVICE_NAME, the function name. */
-export const SERVICE_DIMENSION = "service";
-/** The loaders' metrics carry `table` alone (handlers/loader/adapters.ts clears Powertools' `service`). */
-export const TABLE_DIMENSION = "table";
-/** One per committed full load whose rows were merged (handlers/loader/adapters.ts). */
-export const FULL_LOAD_SUCCEEDED_METRIC = "FullLoadSucceeded";
-/** The receiver's outcomes that alarm, one count per request (handlers/receiver/ports.ts, WebhookMetric). */
-export const RECEIVER_METRICS = {
-  unauthorized: "WebhookUnauthorized",
-  rejected: "WebhookRejected",
-  queueFailed: "WebhookQueueFailed",
-  secretUnavailable: "WebhookSecretUnavailable",
-} as const;
 
 /** Counts (errors, answers) are summed over 5 minutes; queue depths and ages take the 5 minutes' maximum. */
 export const ALARM_PERIOD_SECONDS = 300;
@@ -52,7 +25,7 @@ export interface AlertsProps {
   readonly emails?: readonly string[];
   /** HTTPS endpoints subscribed to the topic (they must confirm the subscription themselves). @default [] */
   readonly httpsEndpoints?: readonly string[];
-  /** The namespace the handlers publish their metrics in (POWERTOOLS_METRICS_NAMESPACE): deploymentMetricsNamespace(prefix). */
+  /** The namespace the handlers publish their metrics in (POWERTOOLS_METRICS_NAMESPACE): deploymentMetricsNamespace(prefix), facts/metrics.ts. */
   readonly metricsNamespace: string;
 }
 
@@ -249,7 +222,7 @@ export class Alerts extends Construct {
         `No full export of ${table} was loaded in the last ${hours} hours: the table is older than the nightly ` +
         `export. See help: ALARM: "<prefix>-load-full-<table>-stale".`,
       namespace: this.namespace,
-      metricName: FULL_LOAD_SUCCEEDED_METRIC,
+      metricName: LOADER_METRICS.fullLoadSucceeded,
       dimensions: { [TABLE_DIMENSION]: table },
       statistic: "Sum",
       comparison: "LessThanThreshold",

@@ -6,7 +6,8 @@ import { Grant, setting } from "./access";
 import { HandlerBundle } from "./handler-bundles";
 import { MirrorFunction } from "./mirror-function";
 import { Warehouse } from "./warehouse";
-import { BOOTSTRAP_ENV, DEFAULT_LOADER_USER, DEFAULT_READER_GROUP } from "../handlers/bootstrap/environment";
+import { BOOTSTRAP_ENV } from "../facts/environment";
+import { DEFAULT_LOADER_USER, DEFAULT_READER_GROUP } from "../facts/warehouse";
 import { METADATA_MIGRATIONS } from "../handlers/bootstrap/migrations";
 import { migrationBatches, ownerTableBatches, type BootstrapNames } from "../handlers/bootstrap/sql";
 

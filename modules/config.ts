@@ -6,7 +6,17 @@
  * This module is pure (no cdktf, no process.env): tests and `main.ts` call it the same way.
  */
 import { CONTROLSHIFT_TABLES } from "../schemas/controlshift-tables";
-import { DEFAULT_METADATA_SCHEMA } from "../schemas/metadata";
+import {
+  CLUSTER_ID_PATTERN,
+  DATABASE_NAME_PATTERN,
+  DB_USER_PATTERN,
+  IAM_ROLE_ARN_PATTERN,
+  SECRET_ARN_PATTERN,
+  WORKGROUP_NAME_PATTERN,
+} from "../facts/aws-names";
+import { PART_SIZE_MIB, UPLOAD_QUEUE_SIZE } from "../facts/downloads";
+import { TABLE_NAME_PATTERN } from "../facts/exports";
+import { DEFAULT_DATABASE, DEFAULT_DATA_SCHEMA, DEFAULT_METADATA_SCHEMA } from "../facts/warehouse";
 
 /** Where ControlShift hosts the instance; it decides which export buckets the download URLs may point at. */
 export type ControlShiftRegion = "us" | "eu";
@@ -358,7 +368,7 @@ export function defaultConfig(prefix = DEFAULT_PREFIX): MirrorConfig {
     },
     warehouse: {
       mode: "cluster",
-      database: "controlshift",
+      database: DEFAULT_DATABASE,
       adminUsername: "admin",
       port: 5439,
       nodeType: "ra3.large",
@@ -369,7 +379,7 @@ export function defaultConfig(prefix = DEFAULT_PREFIX): MirrorConfig {
       baseCapacity: 8,
     },
     loaders: {
-      dataSchema: "controlshift",
+      dataSchema: DEFAULT_DATA_SCHEMA,
       metadataSchema: DEFAULT_METADATA_SCHEMA,
       memoryMiB: 512,
       timeoutSeconds: 300,
@@ -405,7 +415,6 @@ export class ConfigError extends Error {
 
 const PREFIX_PATTERN = /^[a-z][a-z0-9-]{1,18}[a-z0-9]$/;
 const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-const TABLE_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 // S3 bucket naming rules, simplified to what ControlShift's buckets look like.
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -494,7 +503,7 @@ export function validateConfig(config: MirrorConfig): string[] {
   } else {
     const seen = new Set<string>();
     config.tables.forEach((t, i) => {
-      if (typeof t !== "string" || !TABLE_PATTERN.test(t)) {
+      if (typeof t !== "string" || !TABLE_NAME_PATTERN.test(t)) {
         c.add(`tables[${i}]`, t, "must be a ControlShift table name: lower-case letters, digits and _, starting with a letter, at most 63 characters");
       } else if (seen.has(t)) {
         c.add(`tables[${i}]`, t, "is listed twice");
@@ -537,9 +546,9 @@ export function validateConfig(config: MirrorConfig): string[] {
   c.integer("receiver.throttleBurst", config.receiver.throttleBurst, 1, 5000);
 
   c.sizing("downloader", config.downloader);
-  // S3 multipart parts are at least 5 MiB; a Lambda has at most 10 GiB.
-  c.integer("downloader.partSizeMiB", config.downloader.partSizeMiB, 5, 512);
-  c.integer("downloader.uploadQueueSize", config.downloader.uploadQueueSize, 1, 16);
+  // Why these limits: facts/downloads.ts.
+  c.integer("downloader.partSizeMiB", config.downloader.partSizeMiB, PART_SIZE_MIB.min, PART_SIZE_MIB.max);
+  c.integer("downloader.uploadQueueSize", config.downloader.uploadQueueSize, UPLOAD_QUEUE_SIZE.min, UPLOAD_QUEUE_SIZE.max);
   // SQS event sources accept a maximum concurrency from 2 to 1000.
   c.integer("downloader.maxConcurrency", config.downloader.maxConcurrency, 2, 1000);
   c.integer("downloader.maxReceiveCount", config.downloader.maxReceiveCount, 1, 1000);
@@ -698,13 +707,7 @@ const VPC_ID_PATTERN = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
 const SUBNET_ID_PATTERN = /^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/;
 // Security group rule descriptions: up to 255 of a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*
 const RULE_DESCRIPTION_PATTERN = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{1,255}$/;
-const DATABASE_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,63}$/;
-const DB_USER_PATTERN = /^[a-z_][a-z0-9_]{0,127}$/;
-const CLUSTER_ID_PATTERN = /^[a-z](?!.*--)[a-z0-9-]{0,62}$/;
-const WORKGROUP_NAME_PATTERN = /^[a-z0-9-]{3,64}$/;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const SECRET_ARN_PATTERN = /^arn:aws(-[a-z]+)*:secretsmanager:([a-z0-9-]+):[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
-export const IAM_ROLE_ARN_PATTERN = /^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
 // Redshift Serverless accepts these ports only.
 const SERVERLESS_PORTS = "5431 to 5455 or 8191 to 8215";
 const isServerlessPort = (p: number) => (p >= 5431 && p <= 5455) || (p >= 8191 && p <= 8215);

@@ -8,6 +8,8 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { DOWNLOADER_ENV, LOADER_ENV } from "../facts/environment";
+import { EXPORTS_KEY_PREFIX } from "../facts/exports";
 import { Grant } from "./access";
 import { BLOCK_ALL_PUBLIC_ACCESS, tlsOnlyBucketStatement } from "./secure-defaults";
 
@@ -20,9 +22,6 @@ export interface ExportsBucketProps {
   readonly versioned: boolean;
   readonly noncurrentDays: number;
 }
-
-/** The key prefix every export lands under (handlers/shared/export-file.ts, EXPORTS_PREFIX). */
-export const EXPORTS_KEY_PREFIX = "exports/";
 
 /**
  * Our own copy of every export file: private, encrypted, TLS-only, expiring. Loads read from here, so they can be
@@ -90,7 +89,7 @@ export class ExportsBucket extends Construct {
   /** Write (and overwrite) export objects, and abort a failed multipart upload. Sets EXPORTS_BUCKET. */
   grantWriteExports(): Grant {
     return {
-      environment: { EXPORTS_BUCKET: this.bucket.bucket },
+      environment: { [DOWNLOADER_ENV.exportsBucket]: this.bucket.bucket },
       statements: [
         {
           sid: "WriteExports",
@@ -104,7 +103,7 @@ export class ExportsBucket extends Construct {
   /** Read the exports under one key prefix (a table's), and list them. Sets EXPORTS_BUCKET. */
   grantReadExports(keyPrefix: string = EXPORTS_KEY_PREFIX): Grant {
     return {
-      environment: { EXPORTS_BUCKET: this.bucket.bucket },
+      environment: { [LOADER_ENV.exportsBucket]: this.bucket.bucket },
       statements: [
         { sid: "ReadExports", actions: ["s3:GetObject"], resources: [`${this.bucket.arn}/${keyPrefix}*`] },
         {

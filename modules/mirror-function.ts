@@ -5,6 +5,7 @@ import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-p
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { COMMON_ENV } from "../facts/environment";
 import { Grant, PolicyStatement } from "./access";
 import { HandlerBundle } from "./handler-bundles";
 
@@ -96,9 +97,9 @@ export class MirrorFunction extends Construct {
     });
 
     const environment: Record<string, string> = {
-      POWERTOOLS_SERVICE_NAME: props.functionName,
-      POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
-      NODE_OPTIONS: "--enable-source-maps",
+      [COMMON_ENV.serviceName]: props.functionName,
+      [COMMON_ENV.metricsNamespace]: props.metricsNamespace,
+      [COMMON_ENV.nodeOptions]: "--enable-source-maps",
     };
     for (const grant of props.grants) {
       for (const [name, value] of Object.entries(grant.environment ?? {})) {

@@ -2,7 +2,10 @@ import { Construct } from "constructs";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { setting } from "./access";
-import { Alerts, deploymentMetricsNamespace } from "./alerts";
+import { DOWNLOADER_ENV, LOADER_ENV, RECEIVER_ENV } from "../facts/environment";
+import type { ExportKind } from "../facts/exports";
+import { deploymentMetricsNamespace } from "../facts/metrics";
+import { Alerts } from "./alerts";
 import { WarehouseBootstrap } from "./bootstrap";
 import { configureBackend } from "./backend";
 import { MirrorConfig, loaderFunctionName, loaderSizing } from "./config";
@@ -14,7 +17,7 @@ import { QueueWithDlq, addQueueConsumer } from "./queue-with-dlq";
 import { SigningSecret } from "./signing-secret";
 import { Warehouse } from "./warehouse";
 import { networkFromConfig, warehouseFromConfig } from "./warehouse-from-config";
-import { LoadKind, TableLoader } from "./table-loader";
+import { TableLoader } from "./table-loader";
 import { WebhookApi } from "./webhook-api";
 
 export interface MirrorStackProps {
@@ -98,11 +101,11 @@ export class MirrorStack extends TerraformStack {
       metricsNamespace,
       grants: [
         this.signingSecret.grantRead(),
-        this.downloads.grantSend("DOWNLOAD_QUEUE_URL"),
-        setting("TABLES", config.tables.join(",")),
-        setting("CONTROLSHIFT_BUCKETS", config.controlshift.exportBuckets.join(",")),
-        setting("MAX_BODY_BYTES", config.receiver.maxBodyBytes),
-        setting("SECRET_CACHE_SECONDS", config.receiver.secretCacheSeconds),
+        this.downloads.grantSend(RECEIVER_ENV.downloadQueueUrl),
+        setting(RECEIVER_ENV.tables, config.tables.join(",")),
+        setting(RECEIVER_ENV.controlshiftBuckets, config.controlshift.exportBuckets.join(",")),
+        setting(RECEIVER_ENV.maxBodyBytes, config.receiver.maxBodyBytes),
+        setting(RECEIVER_ENV.secretCacheSeconds, config.receiver.secretCacheSeconds),
       ],
     });
 
@@ -117,9 +120,9 @@ export class MirrorStack extends TerraformStack {
       grants: [
         this.exportsBucket.grantWriteExports(),
         this.downloads.grantConsume(),
-        this.downloads.grantSendToDeadLetter("DEAD_LETTER_QUEUE_URL"),
-        setting("PART_SIZE_MIB", config.downloader.partSizeMiB),
-        setting("UPLOAD_QUEUE_SIZE", config.downloader.uploadQueueSize),
+        this.downloads.grantSendToDeadLetter(DOWNLOADER_ENV.deadLetterQueueUrl),
+        setting(DOWNLOADER_ENV.partSizeMib, config.downloader.partSizeMiB),
+        setting(DOWNLOADER_ENV.uploadQueueSize, config.downloader.uploadQueueSize),
       ],
     });
     addQueueConsumer(this, "downloader-source", this.downloads, this.downloader, {
@@ -132,13 +135,13 @@ export class MirrorStack extends TerraformStack {
     const loaderBundle = bundles.get("loader");
     const warehouseGrants = [this.warehouse.grantDataApi()];
     const schemas = [
-      setting("DATA_SCHEMA", config.loaders.dataSchema),
-      setting("METADATA_SCHEMA", config.loaders.metadataSchema),
+      setting(LOADER_ENV.dataSchema, config.loaders.dataSchema),
+      setting(LOADER_ENV.metadataSchema, config.loaders.metadataSchema),
     ];
     this.loaders = config.tables.map((table) => {
       const sizing = loaderSizing(config, table);
       const pair = new Construct(this, `load-${table}`);
-      const make = (kind: LoadKind) =>
+      const make = (kind: ExportKind) =>
         new TableLoader(pair, kind, {
           prefix: p,
           table,

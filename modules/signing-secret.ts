@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { RECEIVER_ENV } from "../facts/environment";
 import { Grant } from "./access";
 
 export interface SigningSecretProps {
@@ -30,7 +31,7 @@ export class SigningSecret extends Construct {
   /** Read the secret's value. Sets SIGNING_SECRET_ARN. */
   grantRead(): Grant {
     return {
-      environment: { SIGNING_SECRET_ARN: this.secret.arn },
+      environment: { [RECEIVER_ENV.signingSecretArn]: this.secret.arn },
       statements: [{ sid: "ReadSigningSecret", actions: ["secretsmanager:GetSecretValue"], resources: [this.secret.arn] }],
     };
   }

@@ -4,6 +4,8 @@ import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import { LOADER_ENV } from "../facts/environment";
+import { type ExportKind, exportTablePrefix } from "../facts/exports";
 import { Grant, setting } from "./access";
 import { loaderFunctionName } from "./config";
 import { ExportsBucket } from "./exports-bucket";
@@ -11,12 +13,10 @@ import { HandlerBundle } from "./handler-bundles";
 import { MirrorFunction } from "./mirror-function";
 import { QueueWithDlq, addQueueConsumer } from "./queue-with-dlq";
 
-export type LoadKind = "full" | "incremental";
-
 export interface TableLoaderProps {
   readonly prefix: string;
   readonly table: string;
-  readonly kind: LoadKind;
+  readonly kind: ExportKind;
   readonly bundle: HandlerBundle;
   readonly exportsBucket: ExportsBucket;
   /** The warehouse access every loader needs (Data API, credentials, COPY role), from the warehouse construct. */
@@ -35,12 +35,6 @@ export interface TableLoaderProps {
   readonly metricsNamespace: string;
 }
 
-/** Where one table's exports of one kind land: the rule's filter and the loader's read scope. */
-export function loaderKeyPrefix(kind: LoadKind, table: string): string {
-  return `exports/${kind}/${table}/`;
-}
-
-
 /**
  * One table's loader of one kind: an EventBridge rule matching the bucket's Object Created events under the
  * table's prefix, a queue (with DLQ) the rule sends to, and the function that loads what arrives.
@@ -54,7 +48,8 @@ export class TableLoader extends Construct {
     super(scope, id);
     // `<prefix>-load-<kind>-<table>`: the name of the loader's function, role, queue and rule.
     const name = loaderFunctionName(props.prefix, props.kind, props.table);
-    const keyPrefix = loaderKeyPrefix(props.kind, props.table);
+    // The rule's filter and the loader's read scope.
+    const keyPrefix = exportTablePrefix(props.kind, props.table);
 
     this.queue = new QueueWithDlq(this, "queue", {
       queueName: name,
@@ -106,8 +101,8 @@ export class TableLoader extends Construct {
       logRetentionDays: props.logRetentionDays,
       metricsNamespace: props.metricsNamespace,
       grants: [
-        setting("TABLE", props.table),
-        setting("LOAD_KIND", props.kind),
+        setting(LOADER_ENV.table, props.table),
+        setting(LOADER_ENV.kind, props.kind),
         props.exportsBucket.grantReadExports(keyPrefix),
         this.queue.grantConsume(),
         ...props.warehouseGrants,

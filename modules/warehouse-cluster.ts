@@ -7,7 +7,7 @@ import { RedshiftParameterGroup } from "@cdktf/provider-aws/lib/redshift-paramet
 import { ExportsBucket } from "./exports-bucket";
 import { DEFAULT_REDSHIFT_PORT, Network } from "./network";
 import { Warehouse, WarehouseAuth, WarehouseTarget } from "./warehouse";
-import { DEFAULT_LOADER_USER } from "../handlers/bootstrap/environment";
+import { DEFAULT_DATABASE, DEFAULT_LOADER_USER } from "../facts/warehouse";
 import { REDSHIFT_PRINCIPAL, WarehouseCopyRole } from "./warehouse-copy-role";
 
 export interface ClusterWarehouseProps {
@@ -17,7 +17,7 @@ export interface ClusterWarehouseProps {
   readonly network: Network;
   /** The bucket COPY reads from. */
   readonly exportsBucket: ExportsBucket;
-  /** @default "controlshift" */
+  /** @default DEFAULT_DATABASE (facts/warehouse.ts) */
   readonly database?: string;
   /** The admin user; Redshift generates and keeps its password in Secrets Manager. @default "admin" */
   readonly adminUsername?: string;
@@ -83,7 +83,7 @@ export class ClusterWarehouse extends Warehouse {
     const auditLogging = props.auditLogging ?? true;
     const subnetGroup = props.network.subnetGroup;
     if (!subnetGroup) throw new Error(`Cluster ${clusterIdentifier} needs a network with a Redshift subnet group.`);
-    this.database = props.database ?? "controlshift";
+    this.database = props.database ?? DEFAULT_DATABASE;
     this.port = props.port ?? DEFAULT_REDSHIFT_PORT;
 
     this.copyRole = new WarehouseCopyRole(this, "copy-role", {

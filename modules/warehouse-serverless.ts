@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { ITerraformDependable } from "cdktf";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
-import { DEFAULT_LOADER_USER } from "../handlers/bootstrap/environment";
+import { DEFAULT_DATABASE, DEFAULT_LOADER_USER } from "../facts/warehouse";
 import { RedshiftserverlessNamespace } from "@cdktf/provider-aws/lib/redshiftserverless-namespace";
 import { RedshiftserverlessWorkgroup } from "@cdktf/provider-aws/lib/redshiftserverless-workgroup";
 import { ExportsBucket } from "./exports-bucket";
@@ -16,7 +16,7 @@ export interface ServerlessWarehouseProps {
   readonly network: Network;
   /** The bucket COPY reads from. */
   readonly exportsBucket: ExportsBucket;
-  /** @default "controlshift" */
+  /** @default DEFAULT_DATABASE (facts/warehouse.ts) */
   readonly database?: string;
   /** The admin user; Redshift generates and keeps its password in Secrets Manager. @default "admin" */
   readonly adminUsername?: string;
@@ -86,7 +86,7 @@ export class ServerlessWarehouse extends Warehouse {
     const p = props.prefix;
     const name = `${p}-warehouse`;
     const auditLogging = props.auditLogging ?? true;
-    this.database = props.database ?? "controlshift";
+    this.database = props.database ?? DEFAULT_DATABASE;
     this.port = props.port ?? DEFAULT_REDSHIFT_PORT;
 
     this.copyRole = new WarehouseCopyRole(this, "copy-role", {

@@ -8,6 +8,7 @@
 import { Construct } from "constructs";
 import { ITerraformDependable } from "cdktf";
 import { Grant, PolicyStatement } from "./access";
+import { WAREHOUSE_ENV } from "../facts/environment";
 
 /** The Data API target: a provisioned cluster or a Serverless workgroup, with the ARN IAM knows it by. */
 export type WarehouseTarget =
@@ -54,20 +55,6 @@ export interface WarehouseAccess {
   /** The role the warehouse assumes for `COPY ... IAM_ROLE '<arn>'`. */
   readonly copyRoleArn: string;
 }
-
-/** The environment variables the grant sets (the loader's config reads these names). */
-export const WAREHOUSE_ENV = {
-  /** Set for a provisioned cluster: the Data API's ClusterIdentifier. */
-  clusterId: "WAREHOUSE_CLUSTER_ID",
-  /** Set for a Serverless workgroup: the Data API's WorkgroupName. */
-  workgroup: "WAREHOUSE_WORKGROUP",
-  database: "WAREHOUSE_DATABASE",
-  /** Set with secret auth: the Data API's SecretArn. */
-  secretArn: "WAREHOUSE_SECRET_ARN",
-  /** Set with IAM auth on a cluster: the Data API's DbUser. Neither this nor the secret: IAM auth on a workgroup. */
-  dbUser: "WAREHOUSE_DB_USER",
-  copyRoleArn: "COPY_ROLE_ARN",
-} as const;
 
 /** Submit statements: scoped to the one cluster or workgroup. */
 export const DATA_API_RUN_ACTIONS = ["redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement"] as const;

@@ -12,7 +12,8 @@ import {
   renderCreateTable,
   type TableColumn,
 } from "./ddl";
-import { DEFAULT_METADATA_SCHEMA, metadataStatements } from "./metadata";
+import { DEFAULT_METADATA_SCHEMA } from "../facts/warehouse";
+import { metadataStatements } from "./metadata";
 import { toRedshiftType, type ControlShiftColumn } from "./type-mapping";
 
 export interface ModelColumn extends TableColumn {

@@ -13,11 +13,9 @@
  * the bootstrap applies at apply time (loaders never run metadata DDL).
  * Times are UTC: `exported_at` is the export time of the file name; GETDATE() is UTC on Redshift.
  */
-import type { ExportKind } from "../handlers/shared/export-file";
+import { DEFAULT_METADATA_SCHEMA } from "../facts/warehouse";
 import { quoteIdentifier, type SqlDialect } from "./ddl";
 
-/** The metadata schema's name unless the deployment config chooses another. */
-export const DEFAULT_METADATA_SCHEMA = "controlshift_mirror_meta";
 
 export const LOAD_LEDGER_TABLE = "load_ledger";
 export const LOAD_FAILURES_TABLE = "load_failures";
@@ -67,34 +65,6 @@ export const TABLE_FRESHNESS_COLUMNS = [
   "last_failure_kind",
   "last_failure_error",
 ] as const;
-
-/** A row of `load_ledger` as a loader writes it (`loaded_at` is left to the column default). */
-export interface LoadLedgerRow {
-  readonly loadId: string;
-  readonly tableName: string;
-  readonly kind: ExportKind;
-  readonly objectKey: string;
-  /** ISO 8601 UTC. */
-  readonly exportedAt: string;
-  readonly rowsLoaded: number;
-  readonly outcome: LoadOutcome;
-  /** The Redshift Data API statement id; null on PostgreSQL. */
-  readonly statementId: string | null;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-}
-
-/** A row of `load_failures` as a loader writes it (`failed_at` is left to the column default). */
-export interface LoadFailureRow {
-  readonly loadId: string;
-  readonly tableName: string;
-  readonly kind: ExportKind;
-  readonly objectKey: string;
-  readonly exportedAt: string;
-  /** At most LOAD_FAILURE_ERROR_MAX_BYTES of UTF-8: pass it through `truncateUtf8`. */
-  readonly error: string;
-  readonly statementId: string | null;
-}
 
 /**
  * Size of `load_failures.error` (VARCHAR(65535), Redshift's largest VARCHAR; Redshift counts bytes). An insert of a

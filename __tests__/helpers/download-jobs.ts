@@ -2,7 +2,8 @@
  * Download jobs as the receiver puts them on the downloads queue, and SQS records carrying them.
  */
 import type { SQSRecord } from "aws-lambda";
-import { parseExportFileName, type Compression, type DownloadJob, type ExportKind } from "../../handlers/shared/export-file";
+import { parseExportFileName, type Compression, type DownloadJob } from "../../handlers/shared/export-file";
+import type { ExportKind } from "../../facts/exports";
 
 export interface JobSpec {
   /** The export URL (presigned-looking, see export-server.ts). */

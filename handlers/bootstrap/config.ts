@@ -1,12 +1,14 @@
 /**
- * The bootstrap function's environment, read and checked once: every problem at once, naming the variable.
- * Names: environment.ts (BOOTSTRAP_ENV) and the loaders' warehouse variables (modules/warehouse.ts, WAREHOUSE_ENV).
+ * The bootstrap function's environment, read and checked once by the shared reader (handlers/shared/environment.ts):
+ * every problem at once, naming the variable. Names: facts/environment.ts (BOOTSTRAP_ENV, and the loaders' warehouse
+ * variables, WAREHOUSE_ENV).
  */
+import { BOOTSTRAP_ENV, COMMON_ENV, WAREHOUSE_ENV } from "../../facts/environment";
 import { IDENTIFIER_PATTERN } from "../../schemas/ddl";
 import { TABLE_SCHEMAS } from "../../schemas/table-schemas";
 import type { DataApiTarget } from "./adapters";
 import type { BootstrapSettings } from "./bootstrap";
-import { BOOTSTRAP_ENV } from "./environment";
+import { type Env, EnvironmentReader } from "../shared/environment";
 import { METADATA_MIGRATIONS } from "./migrations";
 
 export interface BootstrapEnvironment {
@@ -17,75 +19,60 @@ export interface BootstrapEnvironment {
   readonly owner: DataApiTarget;
   /** Serverless: the loader secret the bootstrap fills. */
   readonly loaderSecretArn?: string;
+  /** POWERTOOLS_SERVICE_NAME */
+  readonly serviceName: string;
 }
 
-export class BootstrapConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`bootstrap: bad environment: ${problems.join("; ")}`);
-    this.name = "BootstrapConfigError";
-  }
-}
+export function readBootstrapEnvironment(env: Env): BootstrapEnvironment {
+  const read = new EnvironmentReader(env, "bootstrap");
+  const identifier = (name: string): string =>
+    read.matching(name, `a name matching ${IDENTIFIER_PATTERN.source}`, IDENTIFIER_PATTERN);
 
-export function readBootstrapEnvironment(env: Readonly<Record<string, string | undefined>>): BootstrapEnvironment {
-  const problems: string[] = [];
-  const value = (name: string): string => env[name]?.trim() ?? "";
-  const required = (name: string): string => {
-    const v = value(name);
-    if (v === "") problems.push(`${name} is not set`);
-    return v;
-  };
-  const identifier = (name: string): string => {
-    const v = required(name);
-    if (v !== "" && !IDENTIFIER_PATTERN.test(v)) problems.push(`${name} is ${JSON.stringify(v)}: expected a name matching ${IDENTIFIER_PATTERN.source}`);
-    return v;
-  };
-
-  const mode = required(BOOTSTRAP_ENV.mode);
-  if (mode !== "" && mode !== "cluster" && mode !== "serverless" && mode !== "existing") {
-    problems.push(`${BOOTSTRAP_ENV.mode} is ${JSON.stringify(mode)}: expected cluster, serverless or existing`);
-  }
+  const mode = read.oneOf(BOOTSTRAP_ENV.mode, ["cluster", "serverless", "existing"] as const);
   const loaderUser = identifier(BOOTSTRAP_ENV.loaderUser);
   const readerGroup = identifier(BOOTSTRAP_ENV.readerGroup);
   const dataSchema = identifier(BOOTSTRAP_ENV.dataSchema);
   const metadataSchema = identifier(BOOTSTRAP_ENV.metadataSchema);
-  const tables = required(BOOTSTRAP_ENV.tables).split(",").map((t) => t.trim()).filter((t) => t !== "");
+  const tables = read.required(BOOTSTRAP_ENV.tables, "the configured tables, comma-separated").split(",").map((t) => t.trim()).filter((t) => t !== "");
   const unknown = tables.filter((t) => !(t in TABLE_SCHEMAS));
-  if (unknown.length > 0) problems.push(`${BOOTSTRAP_ENV.tables} names tables this bundle does not know: ${unknown.join(", ")}`);
+  if (unknown.length > 0) read.problem(`${BOOTSTRAP_ENV.tables} names tables this bundle does not know: ${unknown.join(", ")}`);
 
-  const database = required("WAREHOUSE_DATABASE");
-  const clusterId = value("WAREHOUSE_CLUSTER_ID");
-  const workgroup = value("WAREHOUSE_WORKGROUP");
-  if ((clusterId === "") === (workgroup === "")) problems.push("exactly one of WAREHOUSE_CLUSTER_ID and WAREHOUSE_WORKGROUP must be set");
+  const database = read.required(WAREHOUSE_ENV.database, "the warehouse's database name");
+  const clusterId = read.optional(WAREHOUSE_ENV.clusterId);
+  const workgroup = read.optional(WAREHOUSE_ENV.workgroup);
+  if ((clusterId === "") === (workgroup === "")) read.problem("exactly one of WAREHOUSE_CLUSTER_ID and WAREHOUSE_WORKGROUP must be set");
   const where = clusterId !== "" ? { ClusterIdentifier: clusterId, Database: database } : { WorkgroupName: workgroup, Database: database };
-  const loaderSecretArn = value("WAREHOUSE_SECRET_ARN");
-  const dbUser = value("WAREHOUSE_DB_USER");
+  const loaderSecretArn = read.optional(WAREHOUSE_ENV.secretArn);
+  const dbUser = read.optional(WAREHOUSE_ENV.dbUser);
   if ((loaderSecretArn === "") === (dbUser === "")) {
-    problems.push("exactly one of WAREHOUSE_SECRET_ARN (the loader secret) and WAREHOUSE_DB_USER (IAM credentials) must be set");
+    read.problem("exactly one of WAREHOUSE_SECRET_ARN (the loader secret) and WAREHOUSE_DB_USER (IAM credentials) must be set");
   }
-  const adminSecretArn = value(BOOTSTRAP_ENV.adminSecretArn);
-  if (mode !== "existing" && adminSecretArn === "") problems.push(`${BOOTSTRAP_ENV.adminSecretArn} is not set (needed with a ${mode} warehouse)`);
+  const adminSecretArn = read.optional(BOOTSTRAP_ENV.adminSecretArn);
+  if (mode !== "existing" && adminSecretArn === "") read.problem(`${BOOTSTRAP_ENV.adminSecretArn} is not set (needed with a ${mode} warehouse)`);
   if (mode === "existing" && adminSecretArn !== "") {
-    problems.push(`${BOOTSTRAP_ENV.adminSecretArn} is set for an existing warehouse: the stack never holds its admin credentials`);
+    read.problem(`${BOOTSTRAP_ENV.adminSecretArn} is set for an existing warehouse: the stack never holds its admin credentials`);
   }
   if (mode === "cluster" && dbUser !== loaderUser) {
-    problems.push(`WAREHOUSE_DB_USER is ${JSON.stringify(dbUser)}: on the stack's cluster the loaders log in as ${loaderUser}`);
+    read.problem(`WAREHOUSE_DB_USER is ${JSON.stringify(dbUser)}: on the stack's cluster the loaders log in as ${loaderUser}`);
   }
-  if (problems.length > 0) throw new BootstrapConfigError(problems);
-
-  const owner: DataApiTarget = dbUser !== "" ? { ...where, DbUser: dbUser } : { ...where, SecretArn: loaderSecretArn };
-  return {
-    settings: {
-      mode: mode as BootstrapSettings["mode"],
-      login: dbUser !== "" ? "iam" : "password",
-      loaderUser: mode === "existing" && dbUser !== "" ? dbUser : loaderUser,
-      readerGroup,
-      dataSchema,
-      metadataSchema,
-      tables,
-      migrations: METADATA_MIGRATIONS,
-    },
-    ...(mode !== "existing" ? { admin: { ...where, SecretArn: adminSecretArn } } : {}),
-    owner,
-    ...(mode === "serverless" ? { loaderSecretArn } : {}),
-  };
+  const serviceName = read.required(COMMON_ENV.serviceName, "the service name on logs (the function name)");
+  return read.done(() => {
+    const owner: DataApiTarget = dbUser !== "" ? { ...where, DbUser: dbUser } : { ...where, SecretArn: loaderSecretArn };
+    return {
+      settings: {
+        mode: mode as BootstrapSettings["mode"],
+        login: dbUser !== "" ? "iam" : "password",
+        loaderUser: mode === "existing" && dbUser !== "" ? dbUser : loaderUser,
+        readerGroup,
+        dataSchema,
+        metadataSchema,
+        tables,
+        migrations: METADATA_MIGRATIONS,
+      },
+      ...(mode !== "existing" ? { admin: { ...where, SecretArn: adminSecretArn } } : {}),
+      owner,
+      ...(mode === "serverless" ? { loaderSecretArn } : {}),
+      serviceName,
+    };
+  });
 }

@@ -16,7 +16,7 @@ import { runBootstrap, type BootstrapReport } from "./bootstrap";
 import { readBootstrapEnvironment } from "./config";
 
 const environment = readBootstrapEnvironment(process.env);
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "bootstrap" });
+const logger = new Logger({ serviceName: environment.serviceName });
 const dataApi = new RedshiftDataClient({});
 
 export async function handler(event: unknown): Promise<BootstrapReport> {

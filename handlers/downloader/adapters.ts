@@ -5,6 +5,8 @@ import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { Upload } from "@aws-sdk/lib-storage";
 import { MetricUnit, type Metrics } from "@aws-lambda-powertools/metrics";
+import { DEAD_LETTER_ATTRIBUTES } from "../../facts/dead-letters";
+import { DOWNLOADER_METRICS, KIND_DIMENSION } from "../../facts/metrics";
 import type { DeadLetterQueue, DownloaderMetrics, ExportUploader } from "./ports";
 
 /**
@@ -43,13 +45,6 @@ export function libStorageUploader(client: S3Client, settings: UploaderSettings)
   };
 }
 
-/** Message attributes on a dead letter. Names are part of the operator docs: keep them stable. */
-export const DEAD_LETTER_ATTRIBUTES = {
-  reason: "failure-reason",
-  status: "failure-status",
-  sourceMessageId: "source-message-id",
-} as const;
-
 /** Sends a permanently failed job, body unchanged, to the downloads dead-letter queue. */
 export function sqsDeadLetterQueue(sqs: SQSClient, queueUrl: string): DeadLetterQueue {
   return {
@@ -69,11 +64,6 @@ export function sqsDeadLetterQueue(sqs: SQSClient, queueUrl: string): DeadLetter
   };
 }
 
-export const METRIC_NAMES = {
-  downloaded: "ExportDownloaded",
-  failed: "ExportDownloadFailed",
-} as const;
-
 /**
  * `ExportDownloaded` (unit Bytes, one sample per export: SampleCount = exports, Sum = bytes) and
  * `ExportDownloadFailed` (Count) with dimension `kind` = permanent | transient.
@@ -81,13 +71,13 @@ export const METRIC_NAMES = {
 export function powertoolsMetrics(metrics: Metrics): DownloaderMetrics {
   return {
     exportDownloaded(bytes) {
-      metrics.addMetric(METRIC_NAMES.downloaded, MetricUnit.Bytes, bytes);
+      metrics.addMetric(DOWNLOADER_METRICS.downloaded, MetricUnit.Bytes, bytes);
     },
     exportDownloadFailed(kind) {
       // A single metric carries its own dimension and is flushed at once.
       const single = metrics.singleMetric();
-      single.addDimension("kind", kind);
-      single.addMetric(METRIC_NAMES.failed, MetricUnit.Count, 1);
+      single.addDimension(KIND_DIMENSION, kind);
+      single.addMetric(DOWNLOADER_METRICS.failed, MetricUnit.Count, 1);
     },
   };
 }

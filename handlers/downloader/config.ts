@@ -1,17 +1,11 @@
 /**
- * The downloader's environment, read once at cold start. Every problem is reported at once, naming the variable,
- * its value and what is allowed, so a misconfigured deployment fails on its first invocation with a readable error
- * instead of half-working.
+ * The downloader's environment, read once at cold start by the shared reader (handlers/shared/environment.ts):
+ * every problem at once, naming the variable, its value and what is allowed. Names: facts/environment.ts; part size
+ * limits: facts/downloads.ts.
  */
-
-/** S3's minimum part size (all parts but the last): https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html */
-export const MIN_PART_SIZE_MIB = 5;
-/** S3's maximum part size. */
-export const MAX_PART_SIZE_MIB = 5 * 1024;
-export const DEFAULT_PART_SIZE_MIB = 8;
-export const DEFAULT_UPLOAD_QUEUE_SIZE = 4;
-/** Each queued part is a buffer of PART_SIZE_MIB: keep the product well inside the function's memory. */
-export const MAX_UPLOAD_QUEUE_SIZE = 32;
+import { DOWNLOADER_ENV } from "../../facts/environment";
+import { PART_SIZE_MIB, UPLOAD_QUEUE_SIZE } from "../../facts/downloads";
+import { type Env, EnvironmentReader } from "../shared/environment";
 
 export interface DownloaderConfig {
   /** Bucket the exports are written to (EXPORTS_BUCKET). */
@@ -22,49 +16,28 @@ export interface DownloaderConfig {
   readonly partSizeBytes: number;
   /** Parts uploaded concurrently (UPLOAD_QUEUE_SIZE). */
   readonly uploadQueueSize: number;
+  /** POWERTOOLS_SERVICE_NAME */
+  readonly serviceName: string;
+  /** POWERTOOLS_METRICS_NAMESPACE */
+  readonly metricsNamespace: string;
 }
 
-export class DownloaderConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`downloader configuration is invalid: ${problems.join("; ")}`);
-    this.name = "DownloaderConfigError";
-  }
-}
-
-const REQUIRED = ["EXPORTS_BUCKET", "DEAD_LETTER_QUEUE_URL", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"] as const;
-
-function integerSetting(
-  env: Readonly<Record<string, string | undefined>>,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  problems: string[],
-): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    problems.push(`${name} is ${JSON.stringify(raw)}: expected a whole number from ${min} to ${max} (default ${fallback})`);
-    return fallback;
-  }
-  return value;
-}
-
-/** Reads and checks the environment. Throws DownloaderConfigError listing every problem. */
-export function loadDownloaderConfig(env: Readonly<Record<string, string | undefined>>): DownloaderConfig {
-  const problems: string[] = [];
-  const missing = REQUIRED.filter((name) => !env[name]?.trim());
-  if (missing.length > 0) problems.push(`missing environment variable(s): ${missing.join(", ")}`);
-  const partSizeMib = integerSetting(env, "PART_SIZE_MIB", DEFAULT_PART_SIZE_MIB, MIN_PART_SIZE_MIB, MAX_PART_SIZE_MIB, problems);
-  const uploadQueueSize = integerSetting(env, "UPLOAD_QUEUE_SIZE", DEFAULT_UPLOAD_QUEUE_SIZE, 1, MAX_UPLOAD_QUEUE_SIZE, problems);
-  if (problems.length > 0) throw new DownloaderConfigError(problems);
-  return {
-    exportsBucket: env.EXPORTS_BUCKET!.trim(),
-    deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL!.trim(),
+/** Reads and checks the environment. Throws EnvironmentError listing every problem. */
+export function loadDownloaderConfig(env: Env): DownloaderConfig {
+  const read = new EnvironmentReader(env, "downloader");
+  const exportsBucket = read.required(DOWNLOADER_ENV.exportsBucket, "the exports bucket's name");
+  const deadLetterQueueUrl = read.required(DOWNLOADER_ENV.deadLetterQueueUrl, "the URL of the downloads dead-letter queue");
+  const partSizeMib = read.integer(DOWNLOADER_ENV.partSizeMib, PART_SIZE_MIB.min, PART_SIZE_MIB.max);
+  const uploadQueueSize = read.integer(DOWNLOADER_ENV.uploadQueueSize, UPLOAD_QUEUE_SIZE.min, UPLOAD_QUEUE_SIZE.max);
+  const { serviceName, metricsNamespace } = read.powertools();
+  return read.done(() => ({
+    exportsBucket,
+    deadLetterQueueUrl,
     partSizeBytes: partSizeMib * 1024 * 1024,
     uploadQueueSize,
-  };
+    serviceName,
+    metricsNamespace,
+  }));
 }
 
 /** Time kept back from the Lambda timeout to abort the upload, answer SQS and flush logs and metrics. */

@@ -5,11 +5,12 @@
  * bucket's ObjectCreated events start the loaders. Configure the event source mapping with batch size 1 and
  * `FunctionResponseTypes: ["ReportBatchItemFailures"]`; the handler answers `{ batchItemFailures }`.
  *
- * Environment (read once at cold start; a missing or invalid variable fails the cold start, naming it):
+ * Environment (names: facts/environment.ts; read once at cold start, a missing or invalid variable fails the cold
+ * start, naming it):
  * - `EXPORTS_BUCKET` (required): bucket the exports are written to.
  * - `DEAD_LETTER_QUEUE_URL` (required): the downloads dead-letter queue; permanent failures are sent there at once.
- * - `PART_SIZE_MIB` (default 8, 5..5120): multipart part size.
- * - `UPLOAD_QUEUE_SIZE` (default 4, 1..32): parts uploaded concurrently. Memory ~ PART_SIZE_MIB x (UPLOAD_QUEUE_SIZE + 1).
+ * - `PART_SIZE_MIB` (5..512): multipart part size.
+ * - `UPLOAD_QUEUE_SIZE` (1..16): parts uploaded concurrently. Memory ~ PART_SIZE_MIB x (UPLOAD_QUEUE_SIZE + 1).
  * - `POWERTOOLS_SERVICE_NAME` (required): service name on logs and metrics.
  * - `POWERTOOLS_METRICS_NAMESPACE` (required): CloudWatch namespace of `ExportDownloaded` / `ExportDownloadFailed`.
  *
@@ -28,8 +29,8 @@ import { processDownloadBatch, type BatchPorts } from "./process-batch";
 import { systemClock } from "./ports";
 
 const config = loadDownloaderConfig(process.env);
-const logger = new Logger();
-const metrics = new Metrics();
+const logger = new Logger({ serviceName: config.serviceName });
+const metrics = new Metrics({ namespace: config.metricsNamespace, serviceName: config.serviceName });
 
 const ports: BatchPorts = {
   fetch: (url, init) => fetch(url, init),

@@ -3,7 +3,8 @@
  * run. The Lambda entry (and the local runner) wire the ports: S3 or a local store for the header, a warehouse
  * adapter for the rest.
  */
-import type { Compression, ExportKind } from "../shared/export-file";
+import type { Compression } from "../shared/export-file";
+import type { ExportKind } from "../../facts/exports";
 import type { ColumnDef } from "./plan";
 import { planLoad } from "./planner";
 import type { LoadResult, Warehouse } from "./warehouse";

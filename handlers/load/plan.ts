@@ -24,7 +24,8 @@
  * 40 statements; a transaction is create-table (when new) + lock + one per added column + 6 per file (create-stage,
  * copy, delete-replaced, insert-new, record-load, drop-stage), so an incremental batch should stay at 5 files or fewer.
  */
-import type { Compression, ExportKind } from "../shared/export-file";
+import type { Compression } from "../shared/export-file";
+import type { ExportKind } from "../../facts/exports";
 import type { ColumnDef } from "../../schemas/table-schemas";
 import type { LoadOutcome } from "../../schemas/metadata";
 

@@ -3,14 +3,10 @@
  * the LoadPlan (plan.ts) that implements DESIGN.md's semantics, or throws a typed error before any SQL exists.
  */
 import { createHash } from "node:crypto";
-import {
-  ExportFileNameError,
-  parseExportObjectKey,
-  TABLE_NAME_PATTERN,
-  type Compression,
-  type ExportKind,
-} from "../shared/export-file";
-import { DEFAULT_METADATA_SCHEMA, LOAD_FAILURES_TABLE, LOAD_LEDGER_TABLE } from "../../schemas/metadata";
+import { ExportFileNameError, parseExportObjectKey, type Compression } from "../shared/export-file";
+import { TABLE_NAME_PATTERN, type ExportKind } from "../../facts/exports";
+import { LOAD_FAILURES_TABLE, LOAD_LEDGER_TABLE } from "../../schemas/metadata";
+import { DEFAULT_METADATA_SCHEMA } from "../../facts/warehouse";
 import { HostileHeaderError, InvalidHeaderError, LoadPlanError, quoteForMessage } from "./errors";
 import {
   ADDED_COLUMN_TYPE,

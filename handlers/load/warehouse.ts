@@ -2,7 +2,7 @@
  * What the loader needs from a warehouse: the table's current columns (for the planner) and running a LoadPlan as
  * one transaction. The PostgreSQL adapter implements it here; a Redshift (Data API) adapter implements the same.
  */
-import type { ExportKind } from "../shared/export-file";
+import type { ExportKind } from "../../facts/exports";
 import type { ColumnDef, FailureSubject, LoadOutcome, LoadPlan } from "./plan";
 
 /** What happened to one file of a committed load, as its ledger row says. */

@@ -5,23 +5,10 @@
 import { MetricUnit, type Metrics } from "@aws-lambda-powertools/metrics";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { readExportHeader, s3RangeReader } from "../load/header";
-import type { Compression, ExportKind } from "../shared/export-file";
+import type { Compression } from "../shared/export-file";
+import type { ExportKind } from "../../facts/exports";
 import type { LoaderMetrics } from "./load-batch";
-
-/** Metric names. The freshness alarm is built on FullLoadSucceeded: keep the names stable. */
-export const LOADER_METRICS = {
-  loadSucceeded: "LoadSucceeded",
-  loadFailed: "LoadFailed",
-  rowsLoaded: "RowsLoaded",
-  filesSkippedStale: "FilesSkippedStale",
-  loadSeconds: "LoadSeconds",
-  fullLoadSucceeded: "FullLoadSucceeded",
-} as const;
-
-/** The dimension of FullLoadSucceeded, the freshness alarm's metric: one series per table. */
-export const TABLE_DIMENSION = "table";
-/** The dimension of every other loader metric: two series per metric, whatever the number of tables. */
-export const KIND_DIMENSION = "kind";
+import { KIND_DIMENSION, LOADER_METRICS, TABLE_DIMENSION } from "../../facts/metrics";
 
 /**
  * Makes `metrics` carry exactly one dimension, `kind`. Powertools adds `service` (the function name) by default,

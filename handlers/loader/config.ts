@@ -1,25 +1,32 @@
 /**
- * The loader's environment, read and checked once at cold start. Every problem is reported at once, naming the
- * variable, its value and what is expected, so a misconfigured loader fails its first invocation loudly (and its
- * messages wait in the queue) instead of half-working. The warehouse variables are the ones modules/warehouse.ts
- * sets (WAREHOUSE_ENV).
+ * The loader's environment, read and checked once at cold start by the shared reader (handlers/shared/environment.ts):
+ * every problem at once, naming the variable, its value and what is expected, so a misconfigured loader fails its
+ * first invocation loudly (and its messages wait in the queue). Names: facts/environment.ts (LOADER_ENV, and the
+ * WAREHOUSE_ENV that modules/warehouse.ts sets).
  */
+import {
+  CLUSTER_ID_PATTERN,
+  DATABASE_NAME_PATTERN,
+  DB_USER_PATTERN,
+  IAM_ROLE_ARN_PATTERN,
+  S3_BUCKET_NAME_PATTERN,
+  SECRET_ARN_PATTERN,
+  WORKGROUP_NAME_PATTERN,
+} from "../../facts/aws-names";
+import { LOADER_ENV, WAREHOUSE_ENV } from "../../facts/environment";
+import { EXPORT_KINDS, TABLE_NAME_PATTERN, type ExportKind } from "../../facts/exports";
 import { IDENTIFIER_PATTERN } from "../../schemas/ddl";
-import { DEFAULT_METADATA_SCHEMA } from "../../schemas/metadata";
 import type { RedshiftTarget } from "../load/redshift-adapter";
-import { TABLE_NAME_PATTERN, type ExportKind } from "../shared/export-file";
-import { S3_BUCKET_NAME_PATTERN } from "../shared/export-url";
-
-export const DEFAULT_DATA_SCHEMA = "controlshift";
+import { type Env, EnvironmentReader } from "../shared/environment";
 
 export interface LoaderEnvironment {
   /** TABLE: the one ControlShift table this function loads. */
   readonly table: string;
   /** LOAD_KIND: full | incremental. */
   readonly kind: ExportKind;
-  /** DATA_SCHEMA, @default "controlshift" */
+  /** DATA_SCHEMA */
   readonly dataSchema: string;
-  /** METADATA_SCHEMA, @default DEFAULT_METADATA_SCHEMA ("controlshift_mirror_meta") */
+  /** METADATA_SCHEMA */
   readonly metadataSchema: string;
   /** EXPORTS_BUCKET */
   readonly exportsBucket: string;
@@ -33,109 +40,65 @@ export interface LoaderEnvironment {
   readonly metricsNamespace: string;
 }
 
-export class LoaderConfigError extends Error {
-  readonly problems: readonly string[];
+/** Reads the loader's variables from `env`. Throws EnvironmentError listing every missing or bad one. */
+export function readLoaderEnvironment(env: Env): LoaderEnvironment {
+  const read = new EnvironmentReader(env, "loader");
+  const schemaName = `a schema name matching ${IDENTIFIER_PATTERN.source}`;
 
-  constructor(problems: readonly string[]) {
-    super(`loader: bad environment: ${problems.join("; ")}`);
-    this.name = "LoaderConfigError";
-    this.problems = problems;
-  }
-}
-
-const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_\/-]{1,512}$/;
-const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$/;
-/** Redshift cluster identifiers: lower case letters, digits, hyphens, starting with a letter, at most 63. */
-const CLUSTER_ID_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
-/** Redshift Serverless workgroup names (3 to 64 of lower case letters, digits, hyphens), or the workgroup's ARN. */
-const WORKGROUP_PATTERN = /^(?:[a-z0-9-]{3,64}|arn:aws[a-z-]*:redshift-serverless:[a-z0-9-]+:\d{12}:workgroup\/[a-z0-9-]{1,64})$/;
-/** Database names and database users: letters, digits, underscores and `$`, starting with a letter or underscore. */
-const DATABASE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_$]{0,63}$/;
-const DB_USER_PATTERN = /^[A-Za-z_][A-Za-z0-9_$.@+-]{0,127}$/;
-
-/** Reads the loader's variables from `env`. Throws LoaderConfigError listing every missing or bad one. */
-export function readLoaderEnvironment(env: Readonly<Record<string, string | undefined>>): LoaderEnvironment {
-  const problems: string[] = [];
-  const value = (name: string): string => env[name]?.trim() ?? "";
-  const required = (name: string, what: string): string => {
-    const v = value(name);
-    if (v === "") problems.push(`${name} is not set: expected ${what}`);
-    return v;
-  };
-  const check = (name: string, v: string, ok: boolean, what: string): void => {
-    if (v !== "" && !ok) problems.push(`${name} is ${JSON.stringify(v)}: expected ${what}`);
-  };
-
-  const table = required("TABLE", "the ControlShift table this loader loads (e.g. signatures)");
-  check("TABLE", table, TABLE_NAME_PATTERN.test(table), `a table name matching ${TABLE_NAME_PATTERN.source}`);
-  const kind = required("LOAD_KIND", "full or incremental");
-  check("LOAD_KIND", kind, kind === "full" || kind === "incremental", "full or incremental");
-  const dataSchema = value("DATA_SCHEMA") || DEFAULT_DATA_SCHEMA;
-  check("DATA_SCHEMA", dataSchema, IDENTIFIER_PATTERN.test(dataSchema), `a schema name matching ${IDENTIFIER_PATTERN.source}`);
-  const metadataSchema = value("METADATA_SCHEMA") || DEFAULT_METADATA_SCHEMA;
-  check(
-    "METADATA_SCHEMA",
-    metadataSchema,
-    IDENTIFIER_PATTERN.test(metadataSchema),
-    `a schema name matching ${IDENTIFIER_PATTERN.source}`,
+  const table = read.required(LOADER_ENV.table, "the ControlShift table this loader loads (e.g. signatures)");
+  read.check(LOADER_ENV.table, table, TABLE_NAME_PATTERN.test(table), `a table name matching ${TABLE_NAME_PATTERN.source}`);
+  const kind = read.oneOf<ExportKind>(LOADER_ENV.kind, EXPORT_KINDS);
+  const dataSchema = read.matching(LOADER_ENV.dataSchema, schemaName, IDENTIFIER_PATTERN);
+  const metadataSchema = read.matching(LOADER_ENV.metadataSchema, schemaName, IDENTIFIER_PATTERN);
+  const exportsBucket = read.required(LOADER_ENV.exportsBucket, "the exports bucket's name");
+  read.check(LOADER_ENV.exportsBucket, exportsBucket, S3_BUCKET_NAME_PATTERN.test(exportsBucket), "an S3 bucket name");
+  const copyRoleArn = read.required(WAREHOUSE_ENV.copyRoleArn, "the ARN of the IAM role the warehouse assumes for COPY");
+  read.check(
+    WAREHOUSE_ENV.copyRoleArn,
+    copyRoleArn,
+    IAM_ROLE_ARN_PATTERN.test(copyRoleArn),
+    "an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
   );
-  const exportsBucket = required("EXPORTS_BUCKET", "the exports bucket's name");
-  check("EXPORTS_BUCKET", exportsBucket, S3_BUCKET_NAME_PATTERN.test(exportsBucket), "an S3 bucket name");
-  const copyRoleArn = required("COPY_ROLE_ARN", "the ARN of the IAM role the warehouse assumes for COPY");
-  check("COPY_ROLE_ARN", copyRoleArn, ROLE_ARN_PATTERN.test(copyRoleArn), "an IAM role ARN (arn:aws:iam::<account>:role/<name>)");
-  const database = required("WAREHOUSE_DATABASE", "the warehouse's database name");
-  check("WAREHOUSE_DATABASE", database, DATABASE_NAME_PATTERN.test(database), "a Redshift database name");
+  const database = read.required(WAREHOUSE_ENV.database, "the warehouse's database name");
+  read.check(WAREHOUSE_ENV.database, database, DATABASE_NAME_PATTERN.test(database), "a Redshift database name");
 
-  const clusterId = value("WAREHOUSE_CLUSTER_ID");
-  const workgroup = value("WAREHOUSE_WORKGROUP");
-  const secretArn = value("WAREHOUSE_SECRET_ARN");
-  const dbUser = value("WAREHOUSE_DB_USER");
-  check("WAREHOUSE_CLUSTER_ID", clusterId, CLUSTER_ID_PATTERN.test(clusterId), "a Redshift cluster identifier");
-  check("WAREHOUSE_WORKGROUP", workgroup, WORKGROUP_PATTERN.test(workgroup), "a Redshift Serverless workgroup name");
-  check("WAREHOUSE_SECRET_ARN", secretArn, SECRET_ARN_PATTERN.test(secretArn), "a Secrets Manager secret ARN");
-  check("WAREHOUSE_DB_USER", dbUser, DB_USER_PATTERN.test(dbUser), "a Redshift database user name");
+  const clusterId = read.optional(WAREHOUSE_ENV.clusterId);
+  const workgroup = read.optional(WAREHOUSE_ENV.workgroup);
+  const secretArn = read.optional(WAREHOUSE_ENV.secretArn);
+  const dbUser = read.optional(WAREHOUSE_ENV.dbUser);
+  read.check(WAREHOUSE_ENV.clusterId, clusterId, CLUSTER_ID_PATTERN.test(clusterId), "a Redshift cluster identifier");
+  read.check(WAREHOUSE_ENV.workgroup, workgroup, WORKGROUP_NAME_PATTERN.test(workgroup), "a Redshift Serverless workgroup name");
+  read.check(WAREHOUSE_ENV.secretArn, secretArn, SECRET_ARN_PATTERN.test(secretArn), "a Secrets Manager secret ARN");
+  read.check(WAREHOUSE_ENV.dbUser, dbUser, DB_USER_PATTERN.test(dbUser), "a Redshift database user name");
   if ((clusterId === "") === (workgroup === "")) {
-    problems.push(
-      `exactly one of WAREHOUSE_CLUSTER_ID (a provisioned cluster) and WAREHOUSE_WORKGROUP (Redshift Serverless) must be ` +
-        `set; ${clusterId === "" ? "neither is" : "both are"}`,
+    read.problem(
+      `exactly one of ${WAREHOUSE_ENV.clusterId} (a provisioned cluster) and ${WAREHOUSE_ENV.workgroup} (Redshift Serverless) ` +
+        `must be set; ${clusterId === "" ? "neither is" : "both are"}`,
     );
   }
   if (secretArn !== "" && dbUser !== "") {
-    problems.push("WAREHOUSE_SECRET_ARN and WAREHOUSE_DB_USER are both set: expected at most one (secret or IAM credentials)");
-  }
-  if (clusterId !== "" && secretArn === "" && dbUser === "") {
-    problems.push("WAREHOUSE_CLUSTER_ID is set without WAREHOUSE_SECRET_ARN or WAREHOUSE_DB_USER: a cluster needs one of them");
-  }
-  if (workgroup !== "" && dbUser !== "") {
-    problems.push(
-      "WAREHOUSE_DB_USER is set for a workgroup: Redshift Serverless derives the user from the IAM role; set " +
-        "WAREHOUSE_SECRET_ARN or neither",
+    read.problem(
+      `${WAREHOUSE_ENV.secretArn} and ${WAREHOUSE_ENV.dbUser} are both set: expected at most one (secret or IAM credentials)`,
     );
   }
+  if (clusterId !== "" && secretArn === "" && dbUser === "") {
+    read.problem(
+      `${WAREHOUSE_ENV.clusterId} is set without ${WAREHOUSE_ENV.secretArn} or ${WAREHOUSE_ENV.dbUser}: a cluster needs one of them`,
+    );
+  }
+  if (workgroup !== "" && dbUser !== "") {
+    read.problem(
+      `${WAREHOUSE_ENV.dbUser} is set for a workgroup: Redshift Serverless derives the user from the IAM role; set ` +
+        `${WAREHOUSE_ENV.secretArn} or neither`,
+    );
+  }
+  const { serviceName, metricsNamespace } = read.powertools();
 
-  const serviceName = required("POWERTOOLS_SERVICE_NAME", "the service name on logs");
-  const metricsNamespace = required("POWERTOOLS_METRICS_NAMESPACE", "the CloudWatch namespace of the load metrics");
-
-  if (problems.length > 0) throw new LoaderConfigError(problems);
-
-  const target: RedshiftTarget =
-    clusterId !== ""
-      ? {
-          type: "cluster",
-          clusterIdentifier: clusterId,
-          database,
-          ...(secretArn !== "" ? { secretArn } : { dbUser }),
-        }
-      : { type: "workgroup", workgroupName: workgroup, database, ...(secretArn !== "" ? { secretArn } : {}) };
-  return {
-    table,
-    kind: kind as ExportKind,
-    dataSchema,
-    metadataSchema,
-    exportsBucket,
-    copyRoleArn,
-    target,
-    serviceName,
-    metricsNamespace,
-  };
+  return read.done(() => {
+    const target: RedshiftTarget =
+      clusterId !== ""
+        ? { type: "cluster", clusterIdentifier: clusterId, database, ...(secretArn !== "" ? { secretArn } : { dbUser }) }
+        : { type: "workgroup", workgroupName: workgroup, database, ...(secretArn !== "" ? { secretArn } : {}) };
+    return { table, kind, dataSchema, metadataSchema, exportsBucket, copyRoleArn, target, serviceName, metricsNamespace };
+  });
 }

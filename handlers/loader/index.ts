@@ -8,9 +8,10 @@
  * ["ReportBatchItemFailures"]`, and a visibility timeout well above the function's timeout (a still-running load is
  * picked up again by the next delivery).
  *
- * Environment (read once, at cold start; a missing or bad variable fails the init with a message naming it):
+ * Environment (names: facts/environment.ts; read once, at cold start, a missing or bad variable fails the init with a
+ * message naming it):
  * - `TABLE`: the ControlShift table; `LOAD_KIND`: full | incremental.
- * - `DATA_SCHEMA` (default "controlshift"), `METADATA_SCHEMA` (default "controlshift_mirror_meta").
+ * - `DATA_SCHEMA`, `METADATA_SCHEMA`: the schemas of the mirrored tables and of the load ledger.
  * - `EXPORTS_BUCKET`: the bucket the exports are in; `COPY_ROLE_ARN`: the role the warehouse assumes for COPY.
  * - `WAREHOUSE_DATABASE`, exactly one of `WAREHOUSE_CLUSTER_ID` / `WAREHOUSE_WORKGROUP`, and `WAREHOUSE_SECRET_ARN`
  *   or `WAREHOUSE_DB_USER` (a cluster needs one; a workgroup takes the secret or neither, for IAM).

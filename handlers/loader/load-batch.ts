@@ -31,7 +31,8 @@
  * The event source mapping must use `FunctionResponseTypes: ["ReportBatchItemFailures"]`.
  */
 import type { SQSBatchItemFailure, SQSBatchResponse } from "aws-lambda";
-import { ExportFileNameError, parseExportObjectKey, type Compression, type ExportKind } from "../shared/export-file";
+import { ExportFileNameError, parseExportObjectKey, type Compression } from "../shared/export-file";
+import type { ExportKind } from "../../facts/exports";
 import {
   EmptyExportError,
   HeaderReadError,

@@ -1,9 +1,11 @@
 /**
- * The receiver's environment, read and checked once at cold start. Every problem is reported at once, naming the
- * variable, its value and what is expected, so a misconfigured deployment fails its first invocation loudly.
+ * The receiver's environment, read and checked once at cold start by the shared reader (handlers/shared/environment.ts):
+ * every problem at once, naming the variable, its value and what is expected. Names: facts/environment.ts.
  */
-import { TABLE_NAME_PATTERN } from "../shared/export-file";
-import { S3_BUCKET_NAME_PATTERN } from "../shared/export-url";
+import { SECRET_ARN_PATTERN, S3_BUCKET_NAME_PATTERN } from "../../facts/aws-names";
+import { RECEIVER_ENV } from "../../facts/environment";
+import { TABLE_NAME_PATTERN } from "../../facts/exports";
+import { type Env, EnvironmentReader, isHttpsUrl } from "../shared/environment";
 
 export interface ReceiverEnvironment {
   /** SIGNING_SECRET_ARN */
@@ -14,93 +16,43 @@ export interface ReceiverEnvironment {
   readonly tables: readonly string[];
   /** CONTROLSHIFT_BUCKETS */
   readonly controlshiftBuckets: readonly string[];
-  /** SECRET_CACHE_SECONDS, @default 300 */
+  /** SECRET_CACHE_SECONDS */
   readonly secretCacheSeconds: number;
-  /** MAX_BODY_BYTES, @default 65536 */
+  /** MAX_BODY_BYTES */
   readonly maxBodyBytes: number;
-  /** POWERTOOLS_SERVICE_NAME, @default "webhook-receiver" */
+  /** POWERTOOLS_SERVICE_NAME */
   readonly serviceName: string;
-  /** POWERTOOLS_METRICS_NAMESPACE, @default "ControlShiftMirror" */
+  /** POWERTOOLS_METRICS_NAMESPACE */
   readonly metricsNamespace: string;
 }
 
-export const DEFAULT_SECRET_CACHE_SECONDS = 300;
-export const DEFAULT_MAX_BODY_BYTES = 65_536;
-export const DEFAULT_SERVICE_NAME = "webhook-receiver";
-export const DEFAULT_METRICS_NAMESPACE = "ControlShiftMirror";
-
-const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
-
-export class ReceiverConfigError extends Error {
-  override readonly name: string = "ReceiverConfigError";
-}
-
-/** Reads the receiver's variables from `env`. Throws ReceiverConfigError listing every missing or bad one. */
-export function readReceiverEnvironment(env: Readonly<Record<string, string | undefined>>): ReceiverEnvironment {
-  const problems: string[] = [];
-  const required = (name: string, what: string): string => {
-    const value = env[name]?.trim() ?? "";
-    if (value === "") problems.push(`${name} is not set: expected ${what}`);
-    return value;
-  };
-  const check = (name: string, value: string, ok: boolean, what: string) => {
-    if (value !== "" && !ok) problems.push(`${name} is ${JSON.stringify(value)}: expected ${what}`);
-  };
-  const list = (name: string, what: string, pattern: RegExp): string[] => {
-    const raw = required(name, what);
-    const items = raw.split(",").map((item) => item.trim()).filter((item) => item !== "");
-    const bad = items.filter((item) => !pattern.test(item));
-    if (raw !== "" && (items.length === 0 || bad.length > 0)) {
-      problems.push(`${name} is ${JSON.stringify(raw)}: expected ${what}${bad.length > 0 ? `; bad: ${bad.join(", ")}` : ""}`);
-    }
-    return items;
-  };
-  const integer = (name: string, fallback: number, min: number): number => {
-    const raw = env[name]?.trim() ?? "";
-    if (raw === "") return fallback;
-    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-    if (!Number.isSafeInteger(value) || value < min) {
-      problems.push(`${name} is ${JSON.stringify(raw)}: expected a whole number >= ${min} (default ${fallback})`);
-      return fallback;
-    }
-    return value;
-  };
-
-  const signingSecretArn = required(
-    "SIGNING_SECRET_ARN",
+/** Reads the receiver's variables from `env`. Throws EnvironmentError listing every missing or bad one. */
+export function readReceiverEnvironment(env: Env): ReceiverEnvironment {
+  const read = new EnvironmentReader(env, "webhook receiver");
+  const signingSecretArn = read.required(
+    RECEIVER_ENV.signingSecretArn,
     "the ARN of the Secrets Manager secret holding ControlShift's webhook signing secret",
   );
-  check("SIGNING_SECRET_ARN", signingSecretArn, SECRET_ARN_PATTERN.test(signingSecretArn), "a Secrets Manager secret ARN");
-  const downloadQueueUrl = required("DOWNLOAD_QUEUE_URL", "the https URL of the downloads SQS queue");
-  check("DOWNLOAD_QUEUE_URL", downloadQueueUrl, isHttpsUrl(downloadQueueUrl), "an https SQS queue URL");
-  const tables = list("TABLES", "a comma-separated list of ControlShift table names", TABLE_NAME_PATTERN);
-  const controlshiftBuckets = list(
-    "CONTROLSHIFT_BUCKETS",
+  read.check(RECEIVER_ENV.signingSecretArn, signingSecretArn, SECRET_ARN_PATTERN.test(signingSecretArn), "a Secrets Manager secret ARN");
+  const downloadQueueUrl = read.required(RECEIVER_ENV.downloadQueueUrl, "the https URL of the downloads SQS queue");
+  read.check(RECEIVER_ENV.downloadQueueUrl, downloadQueueUrl, isHttpsUrl(downloadQueueUrl), "an https SQS queue URL");
+  const tables = read.list(RECEIVER_ENV.tables, "a comma-separated list of ControlShift table names", TABLE_NAME_PATTERN);
+  const controlshiftBuckets = read.list(
+    RECEIVER_ENV.controlshiftBuckets,
     "a comma-separated list of ControlShift export bucket names (e.g. agra-data-exports-production)",
     S3_BUCKET_NAME_PATTERN,
   );
-  const secretCacheSeconds = integer("SECRET_CACHE_SECONDS", DEFAULT_SECRET_CACHE_SECONDS, 0);
-  const maxBodyBytes = integer("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1);
-
-  if (problems.length > 0) {
-    throw new ReceiverConfigError(`webhook receiver: bad environment: ${problems.join("; ")}`);
-  }
-  return {
+  const secretCacheSeconds = read.integer(RECEIVER_ENV.secretCacheSeconds, 0);
+  const maxBodyBytes = read.integer(RECEIVER_ENV.maxBodyBytes, 1);
+  const { serviceName, metricsNamespace } = read.powertools();
+  return read.done(() => ({
     signingSecretArn,
     downloadQueueUrl,
     tables,
     controlshiftBuckets,
     secretCacheSeconds,
     maxBodyBytes,
-    serviceName: env.POWERTOOLS_SERVICE_NAME?.trim() || DEFAULT_SERVICE_NAME,
-    metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE?.trim() || DEFAULT_METRICS_NAMESPACE,
-  };
-}
-
-function isHttpsUrl(value: string): boolean {
-  try {
-    return new URL(value).protocol === "https:";
-  } catch {
-    return false;
-  }
+    serviceName,
+    metricsNamespace,
+  }));
 }

@@ -5,17 +5,18 @@
  * never downloads. The logic is in `receive.ts`; this file only reads the environment, builds the clients and maps
  * API Gateway's event to the core's request.
  *
- * Environment (read once, at cold start; a missing or bad variable fails the init with a message naming it):
+ * Environment (names: facts/environment.ts; read once, at cold start, a missing or bad variable fails the init with a
+ * message naming it):
  * - `SIGNING_SECRET_ARN`: ARN of the Secrets Manager secret whose AWSCURRENT SecretString is ControlShift's webhook
  *   signing secret, as a raw string (surrounding whitespace ignored). Until the operator fills it, every webhook gets 401.
  * - `DOWNLOAD_QUEUE_URL`: https URL of the SQS queue the download jobs go to.
  * - `TABLES`: comma-separated ControlShift table names to mirror (`petitions,signatures`); others are ignored.
  * - `CONTROLSHIFT_BUCKETS`: comma-separated bucket names whose presigned URLs may be downloaded
  *   (`agra-data-exports-production,agra-data-exports-production-eu-central-1`).
- * - `SECRET_CACHE_SECONDS` (optional, default 300): how long the secret is cached; 0 reads it on every request.
- * - `MAX_BODY_BYTES` (optional, default 65536): larger bodies are answered 413.
- * - `POWERTOOLS_SERVICE_NAME` (default "webhook-receiver"): service name in logs and metrics.
- * - `POWERTOOLS_METRICS_NAMESPACE` (default "ControlShiftMirror"): CloudWatch namespace of the metrics.
+ * - `SECRET_CACHE_SECONDS`: how long the secret is cached; 0 reads it on every request.
+ * - `MAX_BODY_BYTES`: larger bodies are answered 413.
+ * - `POWERTOOLS_SERVICE_NAME`: service name in logs and metrics (the stack sets the function name).
+ * - `POWERTOOLS_METRICS_NAMESPACE`: CloudWatch namespace of the metrics, the one the alarms read.
  *
  * Metrics (count 1 per request): WebhookAccepted, WebhookIgnored (dimension `reason`: event-type | unconfigured-table),
  * WebhookUnauthorized, WebhookRejected (400 and 413), WebhookQueueFailed, WebhookSecretUnavailable.

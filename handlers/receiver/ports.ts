@@ -2,6 +2,7 @@
  * What the webhook receiver's core needs from the outside world, and the typed errors those ports throw.
  * The entry (`index.ts`) wires them to Secrets Manager, SQS, the system clock and Powertools; tests pass plain fakes.
  */
+import type { WebhookMetric } from "../../facts/metrics";
 import type { DownloadJob } from "../shared/export-file";
 import { ServiceUnavailableError } from "../shared/http-errors";
 
@@ -35,15 +36,6 @@ export interface DownloadQueue {
 export class QueueSendError extends ServiceUnavailableError {
   override readonly name: string = "QueueSendError";
 }
-
-/** The CloudWatch metrics the receiver emits, one per request (count 1). */
-export type WebhookMetric =
-  | "WebhookAccepted"
-  | "WebhookIgnored"
-  | "WebhookUnauthorized"
-  | "WebhookRejected"
-  | "WebhookQueueFailed"
-  | "WebhookSecretUnavailable";
 
 /** Why a request was answered 200 without queueing anything (the `reason` dimension of WebhookIgnored). */
 export type IgnoreReason = "event-type" | "unconfigured-table";

@@ -5,15 +5,9 @@
  * (CONTRACT.md, "Retries and failure"). So: 200 only once the job is durably queued (or when there is nothing to do),
  * 503 for our own transient failures, 401/400/413 for requests that will never be accepted. Nothing here downloads.
  */
-import {
-  type Compression,
-  type DownloadJob,
-  type ExportFile,
-  type ExportKind,
-  ExportFileNameError,
-  TABLE_NAME_PATTERN,
-  parseExportFileName,
-} from "../shared/export-file";
+import { type Compression, type DownloadJob, type ExportFile, ExportFileNameError, parseExportFileName } from "../shared/export-file";
+import { type ExportKind, TABLE_NAME_PATTERN } from "../../facts/exports";
+import { REASON_DIMENSION, RECEIVER_METRICS, type WebhookMetric } from "../../facts/metrics";
 import { type ExportUrl, ExportUrlError, type LoopbackUrlPrefix, parseExportUrl } from "../shared/export-url";
 import { BadRequestError, HttpError, PayloadTooLargeError, UnauthorizedError } from "../shared/http-errors";
 import { SIGNATURE_HEADER, parseSignatureHeader, signatureMatches } from "../shared/signature";
@@ -21,7 +15,6 @@ import {
   type IgnoreReason,
   type ReceiverPorts,
   type SigningSecret,
-  type WebhookMetric,
   type WebhookOutcome,
   QueueSendError,
   SigningSecretUnavailableError,
@@ -143,7 +136,7 @@ async function handle(
   return {
     statusCode: 200,
     response: { status: "queued", table, kind, fileName: file.fileName },
-    metric: "WebhookAccepted",
+    metric: RECEIVER_METRICS.accepted,
     level: "info",
     message: "webhook accepted: export queued for download",
     details,
@@ -290,8 +283,8 @@ function ignored(reason: IgnoreReason, details: Record<string, unknown>): Webhoo
   return {
     statusCode: 200,
     response: { status: "ignored", reason },
-    metric: "WebhookIgnored",
-    dimensions: { reason },
+    metric: RECEIVER_METRICS.ignored,
+    dimensions: { [REASON_DIMENSION]: reason },
     level: "info",
     message:
       reason === "event-type" ? "webhook ignored: not a bulk-data export event" : "webhook ignored: table not configured",
@@ -315,10 +308,10 @@ function failed(err: HttpError, details: Record<string, unknown>): WebhookOutcom
 }
 
 function metricFor(err: HttpError): WebhookMetric {
-  if (err instanceof UnauthorizedError) return "WebhookUnauthorized";
-  if (err instanceof QueueSendError) return "WebhookQueueFailed";
-  if (err instanceof SigningSecretUnavailableError) return "WebhookSecretUnavailable";
-  return "WebhookRejected";
+  if (err instanceof UnauthorizedError) return RECEIVER_METRICS.unauthorized;
+  if (err instanceof QueueSendError) return RECEIVER_METRICS.queueFailed;
+  if (err instanceof SigningSecretUnavailableError) return RECEIVER_METRICS.secretUnavailable;
+  return RECEIVER_METRICS.rejected;
 }
 
 /** Payload text quoted in a message or a log stays short, whatever an authenticated sender put in it. */

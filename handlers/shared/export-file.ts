@@ -7,16 +7,11 @@
  * ordering the payload gives us, so everything downstream keys on it.
  */
 
-export type ExportKind = "full" | "incremental";
+import { EXPORTS_PREFIX, TABLE_NAME_PATTERN, type ExportKind } from "../../facts/exports";
+
 export type Compression = "bzip2" | "none";
 
-/** A table name as ControlShift publishes them: lower-case snake case. Also what is safe as an SQL identifier. */
-export const TABLE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
-
 const FILE_NAME_PATTERN = /^([a-z][a-z0-9_]{0,62})_(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\.csv(\.bz2)?$/;
-
-/** Prefix of every export object in our bucket. EventBridge rules and IAM scopes build on it. */
-export const EXPORTS_PREFIX = "exports";
 
 export interface ExportFile {
   readonly kind: ExportKind;
@@ -77,11 +72,6 @@ export function parseExportFileName(kind: ExportKind, table: string, fileName: s
 /** Where an export lives in our bucket: `exports/{kind}/{table}/{YYYYMMDD}/{file}`. A redelivery maps to the same key. */
 export function exportObjectKey(file: ExportFile): string {
   return `${EXPORTS_PREFIX}/${file.kind}/${file.table}/${file.dateFolder}/${file.fileName}`;
-}
-
-/** The prefix under which one table's exports of one kind land (for EventBridge rules and IAM scopes). */
-export function exportTablePrefix(kind: ExportKind, table: string): string {
-  return `${EXPORTS_PREFIX}/${kind}/${table}/`;
 }
 
 /**

@@ -23,12 +23,6 @@ const REGION = "[a-z]{2}(?:-gov)?-[a-z]+-\\d";
  */
 const S3_HOST_AFTER_BUCKET = new RegExp(`^s3(?:[.-]${REGION})?\\.amazonaws\\.com$`);
 
-/**
- * A bucket name that can appear in a virtual-hosted S3 host name (lower case, digits, dots, hyphens; 3 to 63 long).
- * https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
- */
-export const S3_BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
 export interface ExportUrl {
   /** The URL as parsed and checked (WHATWG serialisation), query included: what the downloader fetches. */
   readonly href: string;

@@ -15,7 +15,8 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { CONTROLSHIFT_EXPORT_BUCKETS, CONTROLSHIFT_STAGING_BUCKET } from "../../modules/config";
-import { DEFAULT_METADATA_SCHEMA } from "../../schemas/metadata";
+import { DEFAULT_DATA_SCHEMA, DEFAULT_METADATA_SCHEMA } from "../../facts/warehouse";
+import { defaultConfig } from "../../modules/config";
 import { TABLE_SCHEMAS } from "../../schemas/table-schemas";
 import { libStorageUploader } from "../../handlers/downloader/adapters";
 import { CONTENT_TYPES, exportObjectMetadata } from "../../handlers/downloader/download";
@@ -28,27 +29,16 @@ import type { FileLoadResult } from "../../handlers/load/warehouse";
 import { s3HeaderReader } from "../../handlers/loader/adapters";
 import { parseLoaderMessage } from "../../handlers/loader/event";
 import { loadBatch, type LoaderLogger } from "../../handlers/loader/load-batch";
-import { DEFAULT_MAX_BODY_BYTES } from "../../handlers/receiver/config";
 import { QueueSendError, type WebhookOutcome } from "../../handlers/receiver/ports";
 import { type ReceiverSettings, receiveWebhook } from "../../handlers/receiver/receive";
-import {
-  type DownloadJob,
-  type ExportFile,
-  type ExportKind,
-  EXPORTS_PREFIX,
-  exportObjectKey,
-  parseExportFileName,
-  parseExportObjectKey,
-} from "../../handlers/shared/export-file";
+import { type DownloadJob, type ExportFile, exportObjectKey, parseExportFileName, parseExportObjectKey } from "../../handlers/shared/export-file";
+import { type ExportKind, EXPORTS_PREFIX } from "../../facts/exports";
 import type { LoopbackUrlPrefix } from "../../handlers/shared/export-url";
 import { startLocalHttpServer, type LocalHttpServer } from "./http-server";
 import { formatBytes, formatProgress, formatRows, type Progress } from "./lines";
 import { openLocalMirror, type LocalMirror, type PgliteClass } from "./mirror";
 import { LOCAL_S3_REGION, startLocalObjectStore, type LocalObjectStore, type ObjectCreated } from "./object-store";
 import { type DeadLetter, LocalQueue, messageOf, PermanentFailure, QueueFullError, type QueueStats } from "./queue";
-
-/** The data schema of the mirrored tables (the loaders' DATA_SCHEMA default). */
-export const DEFAULT_DATA_SCHEMA = "controlshift";
 
 /** Every ControlShift export bucket: a real webhook payload posted to the local runner is accepted as on AWS. */
 export const CONTROLSHIFT_BUCKETS: readonly string[] = [
@@ -67,7 +57,7 @@ export interface WebhookOptions {
   readonly loopbackUrlPrefixes: readonly LoopbackUrlPrefix[];
   /** @default CONTROLSHIFT_BUCKETS */
   readonly buckets?: readonly string[];
-  /** @default DEFAULT_MAX_BODY_BYTES (64 KiB), as the receiver Lambda */
+  /** @default the config's receiver.maxBodyBytes (64 KiB), as the receiver Lambda */
   readonly maxBodyBytes?: number;
   /** Enables `POST /sql` with this bearer token (the CLI's `sql` command while the runner holds PGlite). */
   readonly sqlToken?: string;
@@ -429,7 +419,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
     let http: LocalHttpServer | undefined;
     if (options.webhook !== undefined) {
       const w = options.webhook;
-      const maxBodyBytes = w.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+      const maxBodyBytes = w.maxBodyBytes ?? defaultConfig().receiver.maxBodyBytes;
       const settings: ReceiverSettings = {
         tables,
         buckets: w.buckets ?? CONTROLSHIFT_BUCKETS,

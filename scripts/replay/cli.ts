@@ -2,6 +2,7 @@
  * The operator's command line: argument parsing, help, and the run of one command over the ports.
  * scripts/replay.ts builds the AWS ports and calls `runReplay`; tests call it with their own.
  */
+import { S3_BUCKET_NAME_PATTERN } from "../../facts/aws-names";
 import type { ReplayAction } from "./actions";
 import { describeError, ReplayError, UsageError } from "./errors";
 import { executeActions, type ExecutorPorts } from "./execute";
@@ -170,8 +171,6 @@ function dayOption(value: string): string {
   return value;
 }
 
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
 /** Parses the arguments after `npm run replay --`. Throws UsageError naming what is wrong. */
 export function parseReplayArgs(argv: readonly string[]): ReplayCommand {
   const positional: string[] = [];
@@ -252,7 +251,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayCommand {
   if (object !== undefined && from !== undefined) {
     throw usage("--object and --from do not go together: --object sends exactly one object", command);
   }
-  if (bucket !== undefined && !BUCKET_NAME.test(bucket)) {
+  if (bucket !== undefined && !S3_BUCKET_NAME_PATTERN.test(bucket)) {
     throw usage(`--bucket ${JSON.stringify(bucket)} is not an S3 bucket name (give the name, not s3:// or an ARN)`, command);
   }
   return {

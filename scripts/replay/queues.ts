@@ -3,7 +3,7 @@
  * the operator's way of naming a dead-letter queue on the command line.
  */
 import { loaderFunctionName } from "../../modules/config";
-import type { ExportKind } from "../../handlers/shared/export-file";
+import type { ExportKind } from "../../facts/exports";
 import { UnknownQueueError } from "./errors";
 
 /** `<prefix>-downloads`: the receiver's jobs for the downloader. */

@@ -16,14 +16,13 @@ import {
   type ReplayError,
 } from "./errors";
 import type { MessagePeeker, MoveTask, MoveTaskStarter, PeekedMessage, QueueDescription, QueueResolver } from "./ports";
+import { DEAD_LETTER_ATTRIBUTES } from "../../facts/dead-letters";
 import { resolveDeadLetterQueue, type DeadLetterQueueRef, type DeadLetterSource } from "./queues";
 
 /** How long ControlShift's presigned export URLs stay valid (DESIGN.md: "ControlShift's 6-hour URL expiry"). */
 export const EXPORT_URL_LIFETIME_MS = 6 * 3600 * 1000;
 
-/** The downloader's dead-letter attributes (handlers/downloader/adapters.ts, DEAD_LETTER_ATTRIBUTES). */
-const FAILURE_REASON = "failure-reason";
-const FAILURE_STATUS = "failure-status";
+const { reason: FAILURE_REASON, status: FAILURE_STATUS } = DEAD_LETTER_ATTRIBUTES;
 
 export interface RedriveRequest {
   readonly prefix: string;

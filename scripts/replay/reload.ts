@@ -4,12 +4,8 @@
  * selectReloadObjects is pure (a listing in, a selection out); planReload reads what it needs through the ports
  * (bucket, listing, queues) and returns the actions. Nothing here writes.
  */
-import {
-  ExportFileNameError,
-  exportTablePrefix,
-  parseExportObjectKey,
-  type ExportKind,
-} from "../../handlers/shared/export-file";
+import { ExportFileNameError, parseExportObjectKey } from "../../handlers/shared/export-file";
+import { exportTablePrefix, type ExportKind } from "../../facts/exports";
 import type { ExportObject, QueueRef, SendObjectCreatedAction } from "./actions";
 import {
   ExportsBucketNotFoundError,
