@@ -97,7 +97,7 @@ describe("bootstrap entry", () => {
 
   it("fails the cold start naming every bad variable", () => {
     expect(() => coldStart({ ...ENV, TABLES: "", ADMIN_SECRET_ARN: undefined }, () => require("../handlers/bootstrap/index"))).toThrow(
-      "bootstrap: bad environment: TABLES is not set; ADMIN_SECRET_ARN is not set (needed with a serverless warehouse)",
+      "bootstrap: bad environment: TABLES is not set: expected the configured tables, comma-separated; ADMIN_SECRET_ARN is not set (needed with a serverless warehouse)",
     );
   });
 });

@@ -13,6 +13,8 @@ import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
 import { S3Client } from "@aws-sdk/client-s3";
 import { openPglite, pgliteDriver } from "../../handlers/load/pglite-driver";
 import type { DataApiTarget } from "../../handlers/bootstrap/adapters";
+import { LOADER_ENV, WAREHOUSE_ENV } from "../../facts/environment";
+import { DEFAULT_DATA_SCHEMA, DEFAULT_METADATA_SCHEMA } from "../../facts/warehouse";
 import { resolveConfig } from "../../modules/config";
 import { dataApiVerifyWarehouse, s3VerifyObjects } from "./aws";
 import { existingWarehouseGrants } from "./grants";
@@ -30,7 +32,7 @@ runs the COPYs. Needs the loaders' variables in the environment:
 --grants prints, for config.ts, the statements to run once as a superuser on an existing warehouse
 (warehouse.mode "existing"), and exits: no AWS call.`;
 
-/** The Data API target and the loaders' settings from `env`; throws listing every missing variable. */
+/** The Data API target and the loaders' settings from `env` (the loaders' own variable names); throws listing every missing one. */
 export function verifyEnvironment(env: Readonly<Record<string, string | undefined>>): {
   target: DataApiTarget;
   exportsBucket: string;
@@ -39,18 +41,19 @@ export function verifyEnvironment(env: Readonly<Record<string, string | undefine
   metadataSchema: string;
 } {
   const v = (name: string) => env[name]?.trim() ?? "";
-  const missing = ["WAREHOUSE_DATABASE", "EXPORTS_BUCKET", "COPY_ROLE_ARN"].filter((n) => v(n) === "");
-  if ((v("WAREHOUSE_CLUSTER_ID") === "") === (v("WAREHOUSE_WORKGROUP") === "")) missing.push("exactly one of WAREHOUSE_CLUSTER_ID and WAREHOUSE_WORKGROUP");
-  if ((v("WAREHOUSE_DB_USER") === "") === (v("WAREHOUSE_SECRET_ARN") === "")) missing.push("exactly one of WAREHOUSE_DB_USER and WAREHOUSE_SECRET_ARN");
+  const W = WAREHOUSE_ENV;
+  const missing: string[] = [W.database, LOADER_ENV.exportsBucket, W.copyRoleArn].filter((n) => v(n) === "");
+  if ((v(W.clusterId) === "") === (v(W.workgroup) === "")) missing.push(`exactly one of ${W.clusterId} and ${W.workgroup}`);
+  if ((v(W.dbUser) === "") === (v(W.secretArn) === "")) missing.push(`exactly one of ${W.dbUser} and ${W.secretArn}`);
   if (missing.length > 0) throw new Error(`verify: set ${missing.join(", ")} (see npm run verify -- --help)`);
-  const where = v("WAREHOUSE_CLUSTER_ID") !== "" ? { ClusterIdentifier: v("WAREHOUSE_CLUSTER_ID") } : { WorkgroupName: v("WAREHOUSE_WORKGROUP") };
-  const who = v("WAREHOUSE_DB_USER") !== "" ? { DbUser: v("WAREHOUSE_DB_USER") } : { SecretArn: v("WAREHOUSE_SECRET_ARN") };
+  const where = v(W.clusterId) !== "" ? { ClusterIdentifier: v(W.clusterId) } : { WorkgroupName: v(W.workgroup) };
+  const who = v(W.dbUser) !== "" ? { DbUser: v(W.dbUser) } : { SecretArn: v(W.secretArn) };
   return {
-    target: { ...where, Database: v("WAREHOUSE_DATABASE"), ...who },
-    exportsBucket: v("EXPORTS_BUCKET"),
-    copyRoleArn: v("COPY_ROLE_ARN"),
-    dataSchema: v("DATA_SCHEMA") || "controlshift",
-    metadataSchema: v("METADATA_SCHEMA") || "controlshift_mirror_meta",
+    target: { ...where, Database: v(W.database), ...who },
+    exportsBucket: v(LOADER_ENV.exportsBucket),
+    copyRoleArn: v(W.copyRoleArn),
+    dataSchema: v(LOADER_ENV.dataSchema) || DEFAULT_DATA_SCHEMA,
+    metadataSchema: v(LOADER_ENV.metadataSchema) || DEFAULT_METADATA_SCHEMA,
   };
 }
 
