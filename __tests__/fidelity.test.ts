@@ -7,7 +7,9 @@
  * incrementals the rows added since the previous export, export times strictly increase. Exports also drift: a file
  * may lack a column or bring one `schemas/` does not know, in its own column order. The files then reach the real
  * loader (PGlite on disk) shuffled, some twice, incrementals sometimes batched, some deliveries failing (a corrupt
- * copy with a bad row, or an object stream that breaks mid-read) and retried later.
+ * copy with a bad row, or an object stream that breaks mid-read) and retried later. A file may hold an id more than
+ * once (issue 8 §3): the same line again, or an older version of the row (an earlier updated_at) before or after the
+ * current one; the mirror keeps one row per id, the newest.
  *
  * A failure prints fast-check's seed and path; replay with FIDELITY_SEED=<seed> FIDELITY_PATH=<path>.
  */
@@ -57,7 +59,20 @@ type Op =
   | { readonly t: "insert"; readonly name: string | null; readonly amount: number; readonly active: boolean }
   | { readonly t: "update"; readonly pick: number; readonly name: string | null; readonly amount: number }
   | { readonly t: "delete"; readonly pick: number }
-  | { readonly t: "export"; readonly kind: ExportKind; readonly gapSeconds: number; readonly shape: FileShape };
+  | {
+      readonly t: "export";
+      readonly kind: ExportKind;
+      readonly gapSeconds: number;
+      readonly shape: FileShape;
+      readonly repeats: readonly Repeat[];
+    };
+
+/** An id the file holds twice: the same line again, or an older version of the row, before or after its line. */
+interface Repeat {
+  readonly pick: number;
+  readonly older: boolean;
+  readonly before: boolean;
+}
 
 type Failure = "bad-row" | "stream-break";
 
@@ -94,6 +109,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       kind: fc.constantFrom<ExportKind>("full", "incremental"),
       gapSeconds: fc.integer({ min: 1, max: 100_000 }),
       shape: shapeArb,
+      repeats: fc.array(fc.record({ pick: fc.nat(), older: fc.boolean(), before: fc.boolean() }), { maxLength: 3 }),
     }),
   },
 );
@@ -197,12 +213,29 @@ function simulate(ops: readonly Op[]): { files: ExportFile[]; expected: Map<numb
         );
         const carried = [...table.values()].filter((r) => op.kind === "full" || addedSinceExport.has(r.id));
         const rows = new Map<number, Record<string, string | null>>();
-        const lines = [columns.join(",")];
+        const lines: string[] = [];
         for (const row of carried) {
           const c = cells(row, files.length);
           lines.push(columns.map((col) => c[col].csv).join(","));
           rows.set(row.id, Object.fromEntries(columns.map((col) => [col, c[col].text])));
         }
+        // Repeated ids: the mirror must still end with the current version (the newest updated_at). Without an
+        // updated_at column in the file only the same line repeats (two versions would tie: which one is kept is
+        // not promised).
+        for (const repeat of carried.length > 0 ? op.repeats : []) {
+          const row = carried[repeat.pick % carried.length];
+          const current = cells(row, files.length);
+          const at = lines.indexOf(columns.map((col) => current[col].csv).join(","));
+          const older = repeat.older && columns.includes("updated_at");
+          const version: SourceRow = older
+            ? { ...row, name: "an older version", amount: -1, updatedAt: timestampText(Date.parse(`${row.updatedAt.replace(" ", "T")}Z`) - 3_600_000) }
+            : row;
+          const c = cells(version, files.length);
+          const line = columns.map((col) => c[col].csv).join(",");
+          lines.splice(repeat.before ? at : at + 1, 0, line);
+          stats.repeatedIds += 1;
+        }
+        lines.unshift(columns.join(","));
         const d = new Date(now);
         const compactTime =
           `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}` +
@@ -229,7 +262,7 @@ let pg: TempPglite;
 let direct: PostgresWarehouse;
 let staged: PostgresWarehouse;
 let store: MemoryObjectStore;
-const stats = { histories: 0, files: 0, loads: 0, failedLoads: 0, skipped: 0, rows: 0 };
+const stats = { histories: 0, files: 0, loads: 0, failedLoads: 0, skipped: 0, rows: 0, repeatedIds: 0 };
 
 beforeAll(async () => {
   pg = await startPglite();
@@ -364,6 +397,6 @@ it(`mirrors the source after any delivery of its exports (${NUM_RUNS} random his
   console.log(
     `fidelity: ${stats.histories} histories, ${stats.files} export files, ${stats.loads} loads ` +
       `(${stats.failedLoads} failed on purpose and retried, ${stats.skipped} files skipped as stale), ` +
-      `${stats.rows} mirrored rows compared, 0 mismatches, in ${ms} ms`,
+      `${stats.rows} mirrored rows compared, ${stats.repeatedIds} ids repeated in a file, 0 mismatches, in ${ms} ms`,
   );
 }, 900_000);

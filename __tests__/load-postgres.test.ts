@@ -279,6 +279,41 @@ describe.each(["direct", "staged"] as const)("loading ControlShift exports into 
     ]);
   });
 
+  describe("one row per id, whatever the file holds", () => {
+    const HEADER = "id,name,updated_at\n";
+
+    it.each(["full", "incremental"] as const)("keeps the row with the latest updated_at of an id a %s file holds twice, in either line order", async (kind) => {
+      const t = setup("widgets", null);
+      const older = "1,older,2024-01-01 00:00:00\n";
+      const newer = "1,newer,2024-01-02 00:00:00\n";
+      await t.load(kind, [t.put(kind, "20240301000000", `${HEADER}${older}2,two,2024-01-01 00:00:00\n${newer}`)]);
+      await t.load(kind, [t.put(kind, "20240302000000", `${HEADER}${newer.replace("newer", "newest").replace("01-02", "01-03")}2,two,2024-01-01 00:00:00\n${older}`)]);
+      expect(await rowsOf(pg.db, t.schema, "widgets")).toEqual([
+        { id: "1", name: "newest", updated_at: "2024-01-03 00:00:00" },
+        { id: "2", name: "two", updated_at: "2024-01-01 00:00:00" },
+      ]);
+    });
+
+    it("counts a NULL updated_at as the oldest, and keeps one row of lines that are the same", async () => {
+      const t = setup("widgets", null);
+      const file = `${HEADER}1,dated,2024-01-01 00:00:00\n1,undated,\n2,same,2024-01-01 00:00:00\n2,same,2024-01-01 00:00:00\n`;
+      await t.load("full", [t.put("full", "20240301000000", file)]);
+      expect(await rowsOf(pg.db, t.schema, "widgets")).toEqual([
+        { id: "1", name: "dated", updated_at: "2024-01-01 00:00:00" },
+        { id: "2", name: "same", updated_at: "2024-01-01 00:00:00" },
+      ]);
+    });
+
+    it("keeps one row of an id repeated in a file without updated_at", async () => {
+      const t = setup("widgets", null);
+      await t.load("full", [t.put("full", "20240301000000", "id,name\n1,a\n1,a\n2,b\n")]);
+      expect(await rowsOf(pg.db, t.schema, "widgets")).toEqual([
+        { id: "1", name: "a" },
+        { id: "2", name: "b" },
+      ]);
+    });
+  });
+
   describe("stale exports", () => {
     it("skips a full export older than a loaded full one, and says so in the ledger", async () => {
       const t = setup();

@@ -65,7 +65,9 @@ describe("renderPostgres", () => {
       `COPY "cs_stage_1" ("text", "id") FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')`,
       `DELETE FROM "cs"."comments" AS t WHERE (t."_cs_exported_at" <= TIMESTAMP '2024-03-01 02:03:04' OR t."_cs_exported_at" IS NULL) AND NOT ${guard}`,
       `INSERT INTO "cs"."comments" ("text", "id", "_cs_exported_at") SELECT s."text", s."id", TIMESTAMP '2024-03-01 02:03:04' ` +
-        `FROM "cs_stage_1" AS s WHERE NOT EXISTS (SELECT 1 FROM "cs"."comments" AS t WHERE t."id" = s."id") AND NOT ${guard}`,
+        `FROM (SELECT x."text", x."id", ROW_NUMBER() OVER (PARTITION BY x."id" ORDER BY x.ctid DESC) AS cs_rank ` +
+        `FROM "cs_stage_1" AS x) AS s WHERE s.cs_rank = 1 ` +
+        `AND NOT EXISTS (SELECT 1 FROM "cs"."comments" AS t WHERE t."id" = s."id") AND NOT ${guard}`,
       `INSERT INTO "meta"."load_ledger" ("load_id", "table_name", "kind", "object_key", "exported_at", "rows_loaded", "outcome", ` +
         `"statement_id", "started_at", "finished_at") SELECT 'load-1', 'comments', 'full', ` +
         `'exports/full/comments/20240301/comments_20240301020304.csv', TIMESTAMP '2024-03-01 02:03:04', ` +
@@ -96,10 +98,11 @@ describe("renderPostgres", () => {
       ["sql", "delete-replaced"],
       ["copy", "copy"],
       ["sql", "insert-new"],
+      ["sql", "insert-new"],
       ["sql", "record-load"],
       ["sql", "create-table"],
     ]);
-    expect(statements[7].sql).toBe('CREATE INDEX IF NOT EXISTS "comments_id_idx" ON "cs"."comments" ("id")');
+    expect(statements[8].sql).toBe('CREATE INDEX IF NOT EXISTS "comments_id_idx" ON "cs"."comments" ("id")');
     expect(statements[2].sql).toBe(`SELECT ${guard} AS "stale"`);
     expect(statements[4]).toEqual({
       kind: "copy",
@@ -112,7 +115,18 @@ describe("renderPostgres", () => {
       appendExportedAt: "2024-03-01 02:03:04",
       onlyWhenFresh: true,
     });
+    // One row per id: of the just-copied rows of a repeated id, all but one go (no updated_at here: the last one).
     expect(statements[5]).toEqual({
+      kind: "sql",
+      op: "insert-new",
+      onlyWhenFresh: true,
+      sql:
+        `DELETE FROM "cs"."comments" AS d USING (SELECT x.ctid AS row_id, ROW_NUMBER() OVER (PARTITION BY x."id" ` +
+        `ORDER BY x.ctid DESC) AS cs_rank FROM "cs"."comments" AS x WHERE x."_cs_exported_at" = TIMESTAMP '2024-03-01 02:03:04' ` +
+        `AND x."id" IN (SELECT y."id" FROM "cs"."comments" AS y WHERE y."_cs_exported_at" = TIMESTAMP '2024-03-01 02:03:04' ` +
+        `GROUP BY y."id" HAVING COUNT(*) > 1)) AS dup WHERE d.ctid = dup.row_id AND dup.cs_rank > 1`,
+    });
+    expect(statements[6]).toEqual({
       kind: "sql",
       op: "insert-new",
       onlyWhenFresh: true,

@@ -96,6 +96,21 @@ describe("Redshift renderer", () => {
     expect(plain).not.toContain("ACCEPTINVCHARS");
   });
 
+  it("inserts one row per id: the latest updated_at when the file has it, one of the rows otherwise", () => {
+    const withVersion = renderRedshiftPlan(plan("full", [file("full", "20240301020304")]), OPTIONS).transaction;
+    const insert = withVersion.find((sql) => sql.startsWith('INSERT INTO "controlshift"."comments"'))!;
+    expect(insert).toContain(
+      `FROM (SELECT ${COMMENTS_HEADER.map((c) => `"${c}"`).join(", ")}, ROW_NUMBER() OVER (PARTITION BY "id" ORDER BY "updated_at" DESC NULLS LAST) ` +
+        `AS "cs_rank" FROM "cs_stage_1") AS "cs_one" WHERE "cs_one"."cs_rank" = 1 AND NOT EXISTS (SELECT 1 FROM "controlshift"."comments" ` +
+        `WHERE "controlshift"."comments"."id" = "cs_one"."id") AND NOT EXISTS (`,
+    );
+    const header = COMMENTS_HEADER.filter((c) => c !== "updated_at");
+    const without = renderRedshiftPlan(plan("full", [file("full", "20240301020304", header)]), OPTIONS).transaction;
+    expect(without.find((sql) => sql.startsWith('INSERT INTO "controlshift"."comments"'))).toContain(
+      'ROW_NUMBER() OVER (PARTITION BY "id") AS "cs_rank"',
+    );
+  });
+
   it("never uses TRUNCATE, BEGIN or COMMIT: the batch is the transaction", () => {
     const rendered = renderRedshiftPlan(plan("full", [file("full", "20240301020304")]), OPTIONS);
     for (const sql of rendered.transaction) {

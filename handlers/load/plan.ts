@@ -161,9 +161,15 @@ export interface DeleteReplacedStep {
 }
 
 /**
- * The merge's insert: the file's rows whose id is not in the table, stamped with the export time.
- * Redshift: `INSERT INTO "s"."t" ("c1", ..., "_cs_exported_at") SELECT "c1", ..., '<T>'::TIMESTAMP FROM "cs_stage_1"
- *   WHERE NOT EXISTS (SELECT 1 FROM "s"."t" WHERE "s"."t"."id" = "cs_stage_1"."id") AND NOT EXISTS (<guard>)`.
+ * The merge's insert: the file's rows whose id is not in the table, stamped with the export time, ONE row per id.
+ * A file that holds an id twice keeps the row with the latest `updated_at` (VERSION_COLUMN; NULL counts as the
+ * oldest), when the file has that column. Rows of an id that tie (or a file without the column) are the same version
+ * as far as the file can tell: one of them is kept, which one is not promised (Redshift's COPY keeps no line order;
+ * PostgreSQL keeps the later line of a staged file).
+ * Redshift: `INSERT INTO "s"."t" ("c1", ..., "_cs_exported_at") SELECT "c1", ..., CAST('<T>' AS TIMESTAMP)
+ *   FROM (SELECT "c1", ..., ROW_NUMBER() OVER (PARTITION BY "id" ORDER BY "updated_at" DESC NULLS LAST) AS
+ *   "cs_rank" FROM "cs_stage_1") AS "cs_one" WHERE "cs_one"."cs_rank" = 1
+ *   AND NOT EXISTS (SELECT 1 FROM "s"."t" WHERE "s"."t"."id" = "cs_one"."id") AND NOT EXISTS (<guard>)`.
  */
 export interface InsertNewStep {
   readonly op: "insert-new";
@@ -173,7 +179,12 @@ export interface InsertNewStep {
   readonly columns: readonly string[];
   readonly exportedAt: string;
   readonly guard: StaleGuard;
+  /** VERSION_COLUMN when the file has it: the later value wins among rows of one id. */
+  readonly versionColumn?: string;
 }
+
+/** The column that says which of two rows of one id in a file is the newer. */
+export const VERSION_COLUMN = "updated_at";
 
 /**
  * The ledger row of one file, inside the transaction, after its merge (columns of `schemas/metadata.ts`).

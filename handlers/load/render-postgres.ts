@@ -132,6 +132,12 @@ function guardSql(guard: StaleGuard): string {
   );
 }
 
+/** Newest first among rows of one id: the version column (NULL oldest) when the file has it, then the later line. */
+function versionOrder(alias: string, versionColumn: string | undefined): string {
+  const byLine = `${alias}.ctid DESC`;
+  return versionColumn === undefined ? byLine : `${alias}.${ident(versionColumn)} DESC NULLS LAST, ${byLine}`;
+}
+
 const UTC_NOW_TRANSACTION = "(transaction_timestamp() AT TIME ZONE 'UTC')";
 const UTC_NOW_CLOCK = "(clock_timestamp() AT TIME ZONE 'UTC')";
 
@@ -192,13 +198,17 @@ function renderStep(step: LoadStep): PostgresStatement[] {
       ];
     }
     case "insert-new": {
+      // One row per id (plan.ts, InsertNewStep): the newest version, and among equals the later line (the stage is
+      // a fresh temporary table filled by one COPY, so its physical order, ctid, is the file's line order).
       const columns = step.columns.map(ident);
+      const id = ident(ID_COLUMN);
       return [
         sql(
           `INSERT INTO ${table(step.table)} (${[...columns, ident(EXPORTED_AT_COLUMN)].join(", ")}) ` +
             `SELECT ${columns.map((c) => `s.${c}`).join(", ")}, ${timestampLiteral(step.exportedAt)} ` +
-            `FROM ${ident(step.stage)} AS s ` +
-            `WHERE NOT EXISTS (SELECT 1 FROM ${table(step.table)} AS t WHERE t.${ident(ID_COLUMN)} = s.${ident(ID_COLUMN)}) ` +
+            `FROM (SELECT ${columns.map((c) => `x.${c}`).join(", ")}, ROW_NUMBER() OVER (PARTITION BY x.${id} ` +
+            `ORDER BY ${versionOrder("x", step.versionColumn)}) AS cs_rank FROM ${ident(step.stage)} AS x) AS s ` +
+            `WHERE s.cs_rank = 1 AND NOT EXISTS (SELECT 1 FROM ${table(step.table)} AS t WHERE t.${id} = s.${id}) ` +
             `AND NOT ${guardSql(step.guard)}`,
         ),
       ];
@@ -251,6 +261,18 @@ function renderDirectFull(
       sql: `COPY ${copyTarget} FROM STDIN WITH ${POSTGRES_COPY_OPTIONS}`,
       appendExportedAt: timestampText(insert.exportedAt),
       onlyWhenFresh: true,
+    },
+    {
+      // One row per id (plan.ts, InsertNewStep): of the just-copied rows of an id the file holds more than once, all
+      // but the newest go (ties: the one last in the table's physical order).
+      kind: "sql",
+      op: "insert-new",
+      onlyWhenFresh: true,
+      sql:
+        `DELETE FROM ${target} AS d USING (SELECT x.ctid AS row_id, ROW_NUMBER() OVER (PARTITION BY x.${id} ` +
+        `ORDER BY ${versionOrder("x", insert.versionColumn)}) AS cs_rank FROM ${target} AS x WHERE x.${exportedAt} = ${at} ` +
+        `AND x.${id} IN (SELECT y.${id} FROM ${target} AS y WHERE y.${exportedAt} = ${at} GROUP BY y.${id} ` +
+        `HAVING COUNT(*) > 1)) AS dup WHERE d.ctid = dup.row_id AND dup.cs_rank > 1`,
     },
     {
       kind: "sql",

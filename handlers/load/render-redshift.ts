@@ -206,14 +206,22 @@ function renderStep(step: LoadStep, options: RedshiftRenderOptions): string[] {
       ];
     }
     case "insert-new": {
+      // One row per id (plan.ts, InsertNewStep): the newest version of an id the file holds twice.
       const target = table(step.table);
       const stage = ident(step.stage);
       const id = ident(ID_COLUMN);
       const columns = step.columns.map(ident);
+      const one = ident("cs_one");
+      // "order_list: expression | column_name [ ASC | DESC ] [ NULLS FIRST | NULLS LAST ]"; without a version column
+      // the ORDER BY (optional for ROW_NUMBER) is left out: "Rows with equal values for the ORDER BY expressions
+      // receive the different row numbers nondeterministically" (r_WF_ROW_NUMBER), so one of an id's rows is kept.
+      const order = step.versionColumn !== undefined ? ` ORDER BY ${ident(step.versionColumn)} DESC NULLS LAST` : "";
       return [
         `INSERT INTO ${target} (${[...columns, ident(EXPORTED_AT_COLUMN)].join(", ")}) ` +
-          `SELECT ${columns.join(", ")}, ${redshiftTimestamp(step.exportedAt)} FROM ${stage} ` +
-          `WHERE NOT EXISTS (SELECT 1 FROM ${target} WHERE ${target}.${id} = ${stage}.${id}) AND NOT ${guardSql(step.guard)}`,
+          `SELECT ${columns.join(", ")}, ${redshiftTimestamp(step.exportedAt)} FROM (SELECT ${columns.join(", ")}, ` +
+          `ROW_NUMBER() OVER (PARTITION BY ${id}${order}) AS "cs_rank" FROM ${stage}) AS ${one} ` +
+          `WHERE ${one}."cs_rank" = 1 AND NOT EXISTS (SELECT 1 FROM ${target} WHERE ${target}.${id} = ${one}.${id}) ` +
+          `AND NOT ${guardSql(step.guard)}`,
       ];
     }
     case "record-load": {
