@@ -9,6 +9,10 @@ import { EmptyExportError, HeaderReadError, InvalidHeaderError } from "../handle
 import { readExportHeader, s3ObjectOpener, s3RangeReader } from "../handlers/load/header";
 import { startLocalS3, type LocalS3 } from "./helpers/local-s3";
 import { fixture, MemoryObjectStore } from "./load-test-support";
+import { toolAvailable } from "../scripts/tools";
+
+/** Two tests compress with the bzip2 program (the others read committed .bz2 fixtures). */
+const itWithBzip2 = toolAvailable("bzip2", "the load-header tests that compress with bzip2") ? it : it.skip;
 
 const QUOTED_NEWLINE_HEADER = ["id", "first\nsecond, still the second", 'third"'];
 
@@ -78,7 +82,7 @@ describe("readExportHeader", () => {
     ]);
   });
 
-  it("stops reading a large bzip2 file once its first block is decompressed", async () => {
+  itWithBzip2("stops reading a large bzip2 file once its first block is decompressed", async () => {
     const store = new MemoryObjectStore();
     const compressed = execFileSync("bzip2", ["-9", "-c"], { input: noisyCsv(200_000), maxBuffer: 1 << 28 });
     store.put("k", compressed);
@@ -98,8 +102,12 @@ describe("readExportHeader", () => {
   it("reads a header-only file without a final newline to its end", async () => {
     const store = new MemoryObjectStore();
     store.put("plain", "id,name");
-    store.put("bz", execFileSync("bzip2", ["-c"], { input: "id,name" }));
     expect(await readExportHeader(store.readRange, "plain", "none", { initialRangeBytes: 4 })).toEqual(["id", "name"]);
+  });
+
+  itWithBzip2("reads a header-only bzip2 file to its end", async () => {
+    const store = new MemoryObjectStore();
+    store.put("bz", execFileSync("bzip2", ["-c"], { input: "id,name" }));
     expect(await readExportHeader(store.readRange, "bz", "bzip2", { initialRangeBytes: 4 })).toEqual(["id", "name"]);
   });
 

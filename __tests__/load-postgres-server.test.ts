@@ -1,11 +1,12 @@
 /**
  * The PostgreSQL adapter's server driver (pg + pg-copy-streams) against a real PostgreSQL 15 server started for this
  * file (bench/load.ts's startTempPostgres: a temp data directory, a free port on 127.0.0.1). Skipped where the server
- * binaries are not installed.
+ * binaries are not installed, except under CI, which fails naming the install step (scripts/tools.ts).
  */
 import pg from "pg";
 import { TABLE_SCHEMAS } from "../schemas/table-schemas";
-import { canStartPostgres, startTempPostgres, type TempPostgres } from "../bench/load";
+import { startTempPostgres, type TempPostgres } from "../bench/load";
+import { toolAvailable } from "../scripts/tools";
 import { LoadFailedError } from "../handlers/load/errors";
 import { readExportHeader } from "../handlers/load/header";
 import { loadExports } from "../handlers/load/load-exports";
@@ -15,7 +16,7 @@ import type { PostgresDriver } from "../handlers/load/postgres-adapter";
 import type { ExportKind } from "../facts/exports";
 import { exportKey, fixture, MemoryObjectStore } from "./load-test-support";
 
-const describeServer = canStartPostgres() ? describe : describe.skip;
+const describeServer = toolAvailable("postgres", "the PostgreSQL server tests (load-postgres-server.test.ts)") ? describe : describe.skip;
 
 describeServer("the PostgreSQL adapter on a PostgreSQL server", () => {
   let server: TempPostgres;

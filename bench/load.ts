@@ -11,12 +11,13 @@
  */
 import { execFile, execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { chownSync, createReadStream, createWriteStream, existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync } from "node:fs";
+import { chownSync, createReadStream, createWriteStream, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createTableStatement } from "../schemas/ddl";
+import { MissingToolError, POSTGRES_BIN, TOOLS } from "../scripts/tools";
 import { readExportHeader, type RangeReader } from "../handlers/load/header";
 import { loadExports } from "../handlers/load/load-exports";
 import type { ColumnDef } from "../handlers/load/plan";
@@ -25,7 +26,6 @@ import { pgServerDriver } from "../handlers/load/pg-server-driver";
 
 const run = promisify(execFile);
 
-export const POSTGRES_BIN = process.env.POSTGRES_BIN ?? "/usr/lib/postgresql/15/bin";
 
 export interface TempPostgres {
   readonly connectionString: string;
@@ -43,16 +43,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Whether a PostgreSQL server can be started here (the binaries exist). */
-export function canStartPostgres(): boolean {
-  return existsSync(join(POSTGRES_BIN, "initdb")) && existsSync(join(POSTGRES_BIN, "pg_ctl"));
-}
-
 /**
  * Starts a throw-away PostgreSQL server: initdb in a new temp directory (trust auth, UTF8, C locale), pg_ctl start on
  * a free port on 127.0.0.1 only. `stop()` stops it and removes the directory.
  */
 export async function startTempPostgres(): Promise<TempPostgres> {
+  // A benchmark or test that asked for a server cannot skip: say how to install it.
+  if (!TOOLS.postgres.found()) throw new MissingToolError(`${TOOLS.postgres.label} not found: ${TOOLS.postgres.install}`);
   const dir = mkdtempSync(join(tmpdir(), "cs-mirror-pg-"));
   const data = join(dir, "data");
   const asRoot = process.getuid?.() === 0;
