@@ -1,10 +1,9 @@
 /**
- * Synthesizes the stacks that `npm run test:terraform` validates and plans offline: the default config (what
- * `config.ts` gives with zero edits) and the configs in scripts/plan-configs.ts (one per config branch that
- * changes which resources exist). Usage: tsx scripts/synth-plan-stacks.ts <outdir>
+ * Synthesizes the stacks that `npm run test:terraform` validates and plans offline besides the app's own (which it
+ * synthesizes through the real entry, scripts/synth.mjs): the configs in scripts/plan-configs.ts (one per config
+ * branch that changes which resources exist). Usage: tsx scripts/synth-plan-stacks.ts <outdir>
  */
 import { App } from "cdktf";
-import config from "../config";
 import { resolveConfig } from "../modules/config";
 import { MirrorStack } from "../modules/mirror-stack";
 import { PLAN_CONFIGS } from "./plan-configs";
@@ -15,7 +14,7 @@ if (!outdir) {
   process.exit(2);
 }
 const app = new App({ outdir });
-const stacks = [{ name: "default", input: config }, ...PLAN_CONFIGS];
+const stacks = PLAN_CONFIGS;
 for (const { name, input } of stacks) {
   const resolved = resolveConfig(input);
   new MirrorStack(app, name, { config: resolved, offlinePlan: true });

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Synthesizes the default stack (and the configs of scripts/plan-configs.ts) and runs `terraform validate` and an
+# Synthesizes the app's stacks through the real entry (and the configs of scripts/plan-configs.ts) and runs `terraform validate` and an
 # offline `terraform plan` on each: no AWS account, no network (fake credentials, the provider's skip_* switches).
 # Without terraform on the machine it prints one loud SKIPPED line and exits 0, except under CI, where nothing skips
 # (scripts/tools.ts: the run fails naming the install step).
@@ -15,8 +15,17 @@ if ! command -v terraform >/dev/null 2>&1; then
 fi
 
 out=".build/plan-check"
-rm -rf "$out"
-stacks=$(npx tsx scripts/synth-plan-stacks.ts "$out" | tail -n 1)
+rm -rf "$out" && mkdir -p "$out"
+# The app's own stacks through the real entry (cdktf.json's app: scripts/synth.mjs, main.ts), configured for an
+# offline plan; then the other config branches of scripts/plan-configs.ts.
+CONTROLSHIFT_MIRROR_OFFLINE_PLAN=1 CDKTF_OUTDIR="$out/app" node scripts/synth.mjs
+app_stacks=""
+for dir in "$out"/app/stacks/*/; do
+  name=$(basename "$dir")
+  mkdir -p "$out/stacks" && mv "$dir" "$out/stacks/app-$name"
+  app_stacks="$app_stacks app-$name"
+done
+stacks="$app_stacks $(npx tsx scripts/synth-plan-stacks.ts "$out" | tail -n 1)"
 
 if [ -d /opt/tf-plugins ]; then
   export TF_CLI_CONFIG_FILE="$PWD/terraform/mirror.tfrc"
