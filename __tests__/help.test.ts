@@ -21,7 +21,7 @@ import * as ts from "typescript";
 import { loadDownloaderConfig } from "../handlers/downloader/config";
 import { processDownloadBatch } from "../handlers/downloader/process-batch";
 import { systemClock } from "../handlers/downloader/ports";
-import { EmptyExportError, HeaderReadError, LoadFailedError } from "../handlers/load/errors";
+import { EmptyExportError, ExportChangedError, HeaderReadError, LoadFailedError } from "../handlers/load/errors";
 import type { LoadPlan } from "../handlers/load/plan";
 import {
   LoadStillRunningError,
@@ -657,6 +657,15 @@ const SCENARIOS: readonly Scenario[] = [
     name: "loader: an empty (0-byte) export",
     entry: "export refused: the file is empty (0 bytes)",
     observe: () => loaderFailure({ headerFails: new EmptyExportError(COMMENTS_KEY) }),
+  },
+  {
+    name: "loader: the export changed after its header was read",
+    entry: "ExportChangedError:",
+    observe: () =>
+      loaderFailure({
+        columns: ["id", "text", "_cs_exported_at"],
+        run: failingRun(new ExportChangedError(COMMENTS_KEY, '"etag-1"', '"etag-2"')),
+      }),
   },
   {
     name: "loader: S3 refuses to read the header",

@@ -192,6 +192,31 @@ describe("the S3 ports against a real S3-compatible server", () => {
     await expect(readExportHeader(readRange, "empty.csv", "none")).rejects.toThrow(EmptyExportError);
   });
 
+  it("pins a header read to one version: the first range's ETag is recorded, every later range asks If-Match it", async () => {
+    const header = `${"a".repeat(70_000)},id\n1,2\n`;
+    const sent: Array<{ Range?: string; IfMatch?: string }> = [];
+    const client = {
+      send: async (command: { input: { Range: string; IfMatch?: string } }) => {
+        sent.push({ Range: command.input.Range, IfMatch: command.input.IfMatch });
+        const [start, end] = /bytes=(\d+)-(\d+)/.exec(command.input.Range)!.slice(1).map(Number);
+        const bytes = Buffer.from(header).subarray(start, end + 1);
+        return {
+          ETag: '"v1"',
+          ContentRange: `bytes ${start}-${start + bytes.length - 1}/${header.length}`,
+          Body: { transformToByteArray: async () => new Uint8Array(bytes) },
+        };
+      },
+    } as unknown as S3Client;
+    const versions = new Map<string, string>();
+    const readRange = s3RangeReader(client, bucket, versions);
+    await expect(readExportHeader(readRange, "k", "none", { initialRangeBytes: 65536 })).resolves.toHaveLength(2);
+    expect(versions.get("k")).toBe('"v1"');
+    expect(sent).toEqual([
+      { Range: "bytes=0-65535", IfMatch: undefined },
+      { Range: "bytes=65536-196607", IfMatch: '"v1"' },
+    ]);
+  });
+
   it("opens a whole object as a stream", async () => {
     const body = fixture("comments_20240301020304.csv");
     await put("whole.csv", body);

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { s3ManifestStore } from "../handlers/load/manifest";
 import { RedshiftWarehouse } from "../handlers/load/redshift-adapter";
 import { s3HeaderReader } from "../handlers/loader/adapters";
 import { decodeS3EventKey, parseLoaderMessage } from "../handlers/loader/event";
@@ -157,11 +158,14 @@ function coreHarness(): CoreHarness {
         exportsBucket: BUCKET,
         knownColumns: TABLE_SCHEMAS.comments,
       };
+      const { readHeader, headerVersion } = s3HeaderReader(s3.client, BUCKET);
       const warehouse = new RedshiftWarehouse({
         client,
         target: { type: "cluster", clusterIdentifier: "cs-mirror-warehouse", database: "mirror", secretArn: SECRET },
         exportsBucket: BUCKET,
         copyRoleArn: COPY_ROLE,
+        manifests: s3ManifestStore(s3.client, BUCKET),
+        headerVersion,
         remainingTimeMs: () => remainingMs - now,
         sleep: async (ms) => {
           now += ms;
@@ -170,7 +174,7 @@ function coreHarness(): CoreHarness {
       });
       return loadBatch(records, settings, {
         warehouse,
-        readHeader: s3HeaderReader(s3.client, BUCKET),
+        readHeader,
         logger: { info: log("info"), warn: log("warn"), error: log("error") },
         metrics: { loadSucceeded: (s) => summaries.push(s), loadFailed: () => failures.count++ },
         clock: () => now, // the simulated time: seconds in logs come from the simulated waits
@@ -279,7 +283,7 @@ describe("loader core: what it loads", () => {
       },
       {
         warehouse,
-        readHeader: s3HeaderReader(s3.client, BUCKET),
+        readHeader: s3HeaderReader(s3.client, BUCKET).readHeader,
         logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
         metrics: { loadSucceeded: () => undefined, loadFailed: () => undefined },
         clock: () => 0,
@@ -302,7 +306,8 @@ describe("loader core: what it loads", () => {
     await h.run([objectCreated(key("incremental", "20240305020304", { bz2: true })), objectCreated(key("incremental", "20240307020304"))]);
     const [batch] = loadSqls(h.api);
     const copies = batch.filter((s) => s.startsWith("COPY"));
-    expect(copies[0]).toContain(".csv.bz2' IAM_ROLE");
+    expect(copiedKeys(batch)[0]).toMatch(/\.csv\.bz2$/);
+    expect(copies[0]).toMatch(/\.csv\.bz2\.[0-9a-f]{16}\.manifest' IAM_ROLE '[^']+' MANIFEST /);
     expect(copies[0]).toContain(" BZIP2 ");
     expect(copies[1]).not.toContain("BZIP2");
     expect(h.logs.find((l) => l.message === "load committed")!.attributes.addedColumns).toEqual(["sentiment"]);

@@ -43,7 +43,7 @@ describe("table loaders", () => {
     expect(refTarget(target.arn)).toMatch(/^aws_sqs_queue\.load-petitions_full_queue_/);
   });
 
-  it("lets a loader read only its own table's prefix, consume its own queue, and use the warehouse", () => {
+  it("lets a loader read only its own table's prefix, write only its own manifests, consume its own queue, and use the warehouse", () => {
     const statements = policyStatements(tf, "load-petitions/incremental/loader");
     const reads = statements.filter((s) => s.actions.includes("s3:GetObject"));
     expect(reads).toHaveLength(1);
@@ -53,7 +53,11 @@ describe("table loaders", () => {
     const consume = statements.find((s) => s.actions.includes("sqs:ReceiveMessage"))!;
     expect(refTarget(consume.resources[0])).toMatch(/^aws_sqs_queue\.load-petitions_incremental_queue_/);
     expect(statements.some((s) => s.actions.includes("redshift-data:BatchExecuteStatement"))).toBe(true);
-    expect(statements.some((s) => s.actions.some((a: string) => a.startsWith("s3:Put")))).toBe(false);
+    // Its only write: the COPY manifests of its own table and kind (handlers/load/manifest.ts).
+    const writes = statements.filter((s) => s.actions.some((a: string) => a.startsWith("s3:Put")));
+    expect(writes.map((s) => [s.actions, s.resources])).toEqual([
+      [["s3:PutObject"], [expect.stringMatching(/\.arn\}\/manifests\/incremental\/petitions\/\*$/)]],
+    ]);
   });
 
   it("configures each loader by environment: table, kind, schemas, bucket, warehouse", () => {

@@ -15,6 +15,8 @@ import {
   RedshiftDataClient,
   ValidationException,
 } from "@aws-sdk/client-redshift-data";
+import { createHash } from "node:crypto";
+import { ExportChangedError } from "../handlers/load/errors";
 import { FakeDataApi, isLoadBatch } from "./helpers/data-api-fake";
 import { LoadFailedError } from "../handlers/load/errors";
 import { loadExports } from "../handlers/load/load-exports";
@@ -62,12 +64,13 @@ function key(kind: ExportKind, compact: string, bzip2 = false): string {
 
 interface Harness {
   readonly api: FakeDataApi;
+  readonly manifests: { versions: Map<string, string>; written: Map<string, string> };
   /** Moves the clock (time passing between two deliveries of a message). */
   advance(ms: number): void;
   /** The sleeps asked for, in order. */
   readonly sleeps: number[];
   /** A warehouse for a new invocation with `remainingMs` left. */
-  invocation(options?: { remainingMs?: number; target?: RedshiftTarget }): RedshiftWarehouse;
+  invocation(options?: { remainingMs?: number; target?: RedshiftTarget; headerVersion?: string }): RedshiftWarehouse;
   load(
     warehouse: RedshiftWarehouse,
     kind: ExportKind,
@@ -78,6 +81,17 @@ interface Harness {
 let harness: Harness | undefined;
 
 function setup(): Harness {
+  // The exports bucket as the adapter sees it: each object's ETag, and the manifests it writes.
+  const manifests = {
+    versions: new Map<string, string>(),
+    written: new Map<string, string>(),
+    async currentVersion(objectKey: string) {
+      return this.versions.get(objectKey) ?? '"etag-1"';
+    },
+    async put(key: string, body: string) {
+      this.written.set(key, body);
+    },
+  };
   const api = new FakeDataApi();
   const sleeps: number[] = [];
   let now = 1_700_000_000_000;
@@ -85,11 +99,12 @@ function setup(): Harness {
   api.clock = () => now;
   harness = {
     api,
+    manifests,
     sleeps,
     advance(ms) {
       now += ms;
     },
-    invocation({ remainingMs = 900_000, target = CLUSTER } = {}) {
+    invocation({ remainingMs = 900_000, target = CLUSTER, headerVersion } = {}) {
       const deadline = now + remainingMs;
       return new RedshiftWarehouse({
         client,
@@ -103,6 +118,8 @@ function setup(): Harness {
         },
         now: () => now,
         random: () => 0.5,
+        manifests,
+        headerVersion: () => headerVersion,
       });
     },
     async load(warehouse, kind, files) {
@@ -378,6 +395,48 @@ describe("Redshift adapter: a failed load", () => {
     expect(error).toBeInstanceOf(RedshiftLoadFailedError);
     expect(error.cause).toMatchObject({ status: "ABORTED" });
     expect(h.api.failures).toHaveLength(1);
+  });
+});
+
+describe("Redshift adapter: COPY reads exactly one object", () => {
+  it("COPYs each file through a manifest naming that one object, mandatory, keyed by its version", async () => {
+    const h = setup();
+    const file = key("full", "20240301020304", true);
+    await h.load(h.invocation({ headerVersion: '"etag-1"' }), "full", [{ objectKey: file, compression: "bzip2" }]);
+    const manifest = `manifests/full/comments/${file}.${createHash("sha256").update('"etag-1"').digest("hex").slice(0, 16)}.manifest`;
+    expect([...h.manifests.written.keys()]).toEqual([manifest]);
+    expect(JSON.parse(h.manifests.written.get(manifest)!)).toEqual({
+      entries: [{ url: `s3://${BUCKET}/${file}`, mandatory: true }],
+    });
+    const [load] = h.api.loadBatches();
+    expect(load.Sqls!.filter((sql) => sql.startsWith("COPY"))).toEqual([
+      `COPY "cs_stage_1" (${HEADER.map((c) => `"${c}"`).join(", ")}) FROM 's3://${BUCKET}/${manifest}' ` +
+        `IAM_ROLE '${ROLE}' MANIFEST FORMAT AS CSV IGNOREHEADER 1 BZIP2 EMPTYASNULL TIMEFORMAT 'auto' TRUNCATECOLUMNS COMPUPDATE OFF`,
+    ]);
+  });
+
+  it("refuses to load a version other than the one the header was read from, before submitting anything", async () => {
+    const h = setup();
+    h.manifests.versions.set(key("full", "20240301020304"), '"etag-2"');
+    const error = await h
+      .load(h.invocation({ headerVersion: '"etag-1"' }), "full", [{ objectKey: key("full", "20240301020304") }])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExportChangedError);
+    expect((error as Error).message).toContain('ETag "etag-1", now "etag-2"');
+    expect(h.api.batches()).toEqual([]);
+    expect(h.manifests.written.size).toBe(0);
+  });
+
+  it("gives a new version another manifest, other SQL and another ClientToken", async () => {
+    const h = setup();
+    const file = key("incremental", "20240305020304");
+    h.api.tables.set("controlshift.comments", [...COMMENTS.map((c) => c.name), "_cs_exported_at"]);
+    await h.load(h.invocation(), "incremental", [{ objectKey: file }]);
+    h.manifests.versions.set(file, '"etag-2"');
+    await h.load(h.invocation(), "incremental", [{ objectKey: file }]);
+    const [first, second] = h.api.loadBatches();
+    expect(second.ClientToken).not.toBe(first.ClientToken);
+    expect(h.manifests.written.size).toBe(2);
   });
 });
 

@@ -64,7 +64,8 @@ describe("exports bucket", () => {
   it("expires exports after the configured days, aborts stale multipart uploads, and versions by default", () => {
     const rules = resourceAt(tf, "aws_s3_bucket_lifecycle_configuration", "exports/lifecycle").rule;
     expect(rules[0]).toMatchObject({ filter: [{ prefix: "exports/" }], expiration: [{ days: 30 }], noncurrent_version_expiration: [{ noncurrent_days: 7 }] });
-    expect(rules[1]).toMatchObject({ abort_incomplete_multipart_upload: [{ days_after_initiation: 1 }] });
+    expect(rules[1]).toMatchObject({ filter: [{ prefix: "manifests/" }], expiration: [{ days: 30 }] });
+    expect(rules[2]).toMatchObject({ abort_incomplete_multipart_upload: [{ days_after_initiation: 1 }] });
     expect(resourceAt(tf, "aws_s3_bucket_versioning", "exports/versioning").versioning_configuration.status).toBe("Enabled");
     const custom = synthStack({ tables: FEW_TABLES, exports: { expireAfterDays: 90, versioned: false } });
     expect(resourceAt(custom, "aws_s3_bucket_lifecycle_configuration", "exports/lifecycle").rule[0].expiration).toEqual([{ days: 90 }]);

@@ -98,7 +98,7 @@ function warehouseViolations(tf: Json, allowPublicInternet = false): string[] {
   for (const [name, wg] of resourcesOf(tf, "aws_redshiftserverless_workgroup")) {
     if (!wg.config_parameter.some((p: Json) => p.parameter_key === "require_ssl" && p.parameter_value === "true")) out.push(`${name}: SSL not required`);
   }
-  // The COPY role reads the exports bucket's exports/ and lists it: nothing else.
+  // The COPY role reads the exports bucket's exports/ (and lists it) and the loaders' manifests/: nothing else.
   for (const [name, role] of resourcesOf(tf, "aws_iam_role").filter(([n]) => n.includes("copy-role"))) {
     const trust = tf.data.aws_iam_policy_document[refTarget(role.assume_role_policy).split(".")[1]].statement;
     const principals = trust.flatMap((s: Json) => s.principals.flatMap((p: Json) => p.identifiers));
@@ -107,7 +107,7 @@ function warehouseViolations(tf: Json, allowPublicInternet = false): string[] {
     for (const [, p] of policies) {
       for (const s of tf.data.aws_iam_policy_document[refTarget(p.policy).split(".")[1]].statement) {
         const ok =
-          (s.actions.join() === "s3:GetObject" && s.resources.every((r: string) => /^\$\{aws_s3_bucket\.exports_bucket_[A-F0-9]+\.arn\}\/exports\/\*$/.test(r))) ||
+          (s.actions.join() === "s3:GetObject" && s.resources.every((r: string) => /^\$\{aws_s3_bucket\.exports_bucket_[A-F0-9]+\.arn\}\/(exports|manifests)\/\*$/.test(r))) ||
           (s.actions.join() === "s3:ListBucket" && s.resources.every((r: string) => /^\$\{aws_s3_bucket\.exports_bucket_[A-F0-9]+\.arn\}$/.test(r)));
         if (!ok) out.push(`${name}: ${s.actions} on ${s.resources}`);
       }
@@ -162,7 +162,7 @@ describe("provisioned cluster (default mode)", () => {
     expect(cluster.default_iam_role_arn).toBe(roleRef);
   });
 
-  it("has a COPY role trusted by Redshift only, reading only exports/ of the exports bucket", () => {
+  it("has a COPY role trusted by Redshift only, reading only exports/ and manifests/ of the exports bucket", () => {
     expect(docOf(tf, "warehouse_copy-role_trust")).toEqual([
       { effect: "Allow", actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["redshift.amazonaws.com"] }] },
     ]);
@@ -170,6 +170,7 @@ describe("provisioned cluster (default mode)", () => {
     expect(statements.map((s) => [s.actions, s.resources.map((r: string) => r.replace(/_[A-F0-9]{8}/, ""))])).toEqual([
       [["s3:GetObject"], ["${aws_s3_bucket.exports_bucket.arn}/exports/*"]],
       [["s3:ListBucket"], ["${aws_s3_bucket.exports_bucket.arn}"]],
+      [["s3:GetObject"], ["${aws_s3_bucket.exports_bucket.arn}/manifests/*"]],
     ]);
     expect(statements[1].condition).toEqual([{ test: "StringLike", variable: "s3:prefix", values: ["exports/*"] }]);
     expect(resourceAt(tf, "aws_iam_role", "warehouse/copy-role").name).toBe("cs-mirror-copy");

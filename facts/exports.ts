@@ -22,3 +22,17 @@ export function exportTablePrefix(kind: ExportKind, table: string): string {
 
 /** A table name as ControlShift publishes them: lower-case snake case. Also what is safe as an SQL identifier. */
 export const TABLE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
+
+/**
+ * The first path segment of the COPY manifests the loaders write: one small JSON object per export version they
+ * load, naming that one object (Redshift's COPY reads an object path as a prefix; a manifest names exact objects).
+ */
+export const MANIFESTS_PREFIX = "manifests";
+
+/** The key prefix every manifest starts with (the COPY role reads it). */
+export const MANIFESTS_KEY_PREFIX = `${MANIFESTS_PREFIX}/`;
+
+/** The key prefix of one table's manifests of one kind: the only place that table's loader may write. */
+export function manifestTablePrefix(kind: ExportKind, table: string): string {
+  return `${MANIFESTS_KEY_PREFIX}${kind}/${table}/`;
+}

@@ -9,7 +9,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { DOWNLOADER_ENV, LOADER_ENV } from "../facts/environment";
-import { EXPORTS_KEY_PREFIX } from "../facts/exports";
+import { EXPORTS_KEY_PREFIX, MANIFESTS_KEY_PREFIX, manifestTablePrefix, type ExportKind } from "../facts/exports";
 import { Grant } from "./access";
 import { BLOCK_ALL_PUBLIC_ACCESS, tlsOnlyBucketStatement } from "./secure-defaults";
 
@@ -58,6 +58,14 @@ export class ExportsBucket extends Construct {
           noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentDays }],
         },
         {
+          // The loaders' COPY manifests (one small JSON per loaded export version) go with the exports they name.
+          id: "expire-manifests",
+          status: "Enabled",
+          filter: [{ prefix: MANIFESTS_KEY_PREFIX }],
+          expiration: [{ days: props.expireAfterDays }],
+          noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentDays }],
+        },
+        {
           // A download that died mid-stream leaves parts behind only if its abort also failed; clean them anyway.
           id: "abort-incomplete-uploads",
           status: "Enabled",
@@ -97,6 +105,25 @@ export class ExportsBucket extends Construct {
           resources: [`${this.bucket.arn}/${EXPORTS_KEY_PREFIX}*`],
         },
       ],
+    };
+  }
+
+  /**
+   * Write the COPY manifests of one table and kind (handlers/load/manifest.ts): PutObject under its own
+   * manifests/<kind>/<table>/ only.
+   */
+  grantWriteManifests(kind: ExportKind, table: string): Grant {
+    return {
+      statements: [
+        { sid: "WriteManifests", actions: ["s3:PutObject"], resources: [`${this.bucket.arn}/${manifestTablePrefix(kind, table)}*`] },
+      ],
+    };
+  }
+
+  /** Read every loader's COPY manifests (the warehouse's COPY role: COPY reads the manifest, then the export). */
+  grantReadManifests(): Grant {
+    return {
+      statements: [{ sid: "ReadManifests", actions: ["s3:GetObject"], resources: [`${this.bucket.arn}/${MANIFESTS_KEY_PREFIX}*`] }],
     };
   }
 

@@ -104,6 +104,7 @@ export class TableLoader extends Construct {
         setting(LOADER_ENV.table, props.table),
         setting(LOADER_ENV.kind, props.kind),
         props.exportsBucket.grantReadExports(keyPrefix),
+        props.exportsBucket.grantWriteManifests(props.kind, props.table),
         this.queue.grantConsume(),
         ...props.warehouseGrants,
         ...props.settings,

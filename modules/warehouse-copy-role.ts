@@ -20,8 +20,8 @@ export interface WarehouseCopyRoleProps {
 
 /**
  * The role Redshift assumes for `COPY ... IAM_ROLE '<arn>'`: it trusts Redshift only, and may read the exports
- * bucket's `exports/` objects and list that prefix, nothing else (no write, no other bucket, no KMS: the bucket is
- * SSE-S3 encrypted).
+ * bucket's `exports/` objects (and list that prefix) and the loaders' COPY manifests under `manifests/`, nothing else
+ * (no write, no other bucket, no KMS: the bucket is SSE-S3 encrypted).
  */
 export class WarehouseCopyRole extends Construct {
   readonly role: IamRole;
@@ -40,13 +40,15 @@ export class WarehouseCopyRole extends Construct {
     });
     this.role = new IamRole(this, "role", {
       name: props.roleName,
-      description: "Assumed by Redshift for COPY from the exports bucket (read-only, exports/ only)",
+      description: "Assumed by Redshift for COPY from the exports bucket (read-only: exports/ and manifests/)",
       assumeRolePolicy: trust.json,
     });
     // The same statements a loader gets to read exports (GetObject on exports/*, ListBucket on that prefix).
     const read = props.exportsBucket.grantReadExports();
+    // ... and the loaders' manifests, which name the one export object each COPY reads.
+    const manifests = props.exportsBucket.grantReadManifests();
     const policy = new DataAwsIamPolicyDocument(this, "policy", {
-      statement: read.statements.map((s) => ({
+      statement: [...read.statements, ...manifests.statements].map((s) => ({
         sid: s.sid,
         effect: s.effect ?? "Allow",
         actions: [...s.actions],

@@ -193,3 +193,20 @@ export abstract class WarehouseCallError extends Error {
     if (options.statementId !== undefined) this.statementId = options.statementId;
   }
 }
+
+/**
+ * The export object changed between the read of its header and the load (another version under the same key): the
+ * load is not submitted; the queue delivers the message again and the header is read afresh (manifest.ts).
+ */
+export class ExportChangedError extends Error {
+  readonly objectKey: string;
+
+  constructor(objectKey: string, headerVersion: string, currentVersion: string) {
+    super(
+      `${objectKey}: the export changed after its header was read (ETag ${headerVersion}, now ${currentVersion}); ` +
+        "nothing was loaded, and the queue delivers it again",
+    );
+    this.name = "ExportChangedError";
+    this.objectKey = objectKey;
+  }
+}

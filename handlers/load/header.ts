@@ -139,12 +139,23 @@ function isInvalidRange(err: unknown): boolean {
 /**
  * A RangeReader over S3's GetObject with a `Range` header. An empty object answers 416 (S3) or a Content-Range of
  * total 0 (s3rver): that is size 0.
+ * With `versions`, the ETag of each key's first range (start 0) is recorded there, and every later range of that key
+ * asks `If-Match` it: all the bytes read are of one version (S3 answers 412 otherwise), and `versions` says which.
  */
-export function s3RangeReader(client: S3Client, bucket: string): RangeReader {
+export function s3RangeReader(client: S3Client, bucket: string, versions?: Map<string, string>): RangeReader {
   return async (key, start, endInclusive) => {
     let out;
     try {
-      out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${endInclusive}` }));
+      const ifMatch = start > 0 ? versions?.get(key) : undefined;
+      out = await client.send(
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Range: `bytes=${start}-${endInclusive}`,
+          ...(ifMatch !== undefined ? { IfMatch: ifMatch } : {}),
+        }),
+      );
+      if (start === 0 && versions !== undefined && out.ETag) versions.set(key, out.ETag);
     } catch (err) {
       if (isInvalidRange(err)) return { bytes: new Uint8Array(0), totalSize: start };
       throw err;

@@ -50,7 +50,8 @@ import {
 } from "@aws-sdk/client-redshift-data";
 import { createHash } from "node:crypto";
 import { truncateUtf8 } from "../../schemas/metadata";
-import { LoadPlanError } from "./errors";
+import { ExportChangedError, LoadPlanError } from "./errors";
+import { manifestBody, manifestKey, type ManifestStore } from "./manifest";
 import type { FailureSubject, LoadOutcome, LoadPlan } from "./plan";
 import {
   FAILURE_ERROR_PARAMETER,
@@ -174,8 +175,12 @@ type Ended = DescribeStatementCommandOutput & { readonly endedAtFirstPoll: boole
 /** `load_failures.error` is VARCHAR(65535), but the Data API takes 100 KB per statement: keep the text modest. */
 export const FAILURE_ERROR_MAX_BYTES = 16 * 1024;
 
-export interface RedshiftWarehouseOptions extends RedshiftRenderOptions {
+export interface RedshiftWarehouseOptions extends Omit<RedshiftRenderOptions, "manifestKeys"> {
   readonly client: Pick<RedshiftDataClient, "send">;
+  /** Where the per-file COPY manifests are written, and each object's current version is read (manifest.ts). */
+  readonly manifests: ManifestStore;
+  /** The version (ETag) each file's header was read from, when known: the load refuses another one. */
+  readonly headerVersion?: (objectKey: string) => string | undefined;
   readonly target: RedshiftTarget;
   /** The Lambda's `context.getRemainingTimeInMillis`. @default no limit */
   readonly remainingTimeMs?: () => number;
@@ -236,6 +241,8 @@ export class RedshiftWarehouse implements Warehouse {
   private readonly target: RedshiftTarget;
   private readonly targetParameters: ReturnType<typeof dataApiTarget>;
   private readonly render: RedshiftRenderOptions;
+  private readonly manifests: ManifestStore;
+  private readonly headerVersion: (objectKey: string) => string | undefined;
   private readonly remainingTimeMs: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
@@ -251,6 +258,8 @@ export class RedshiftWarehouse implements Warehouse {
     this.target = options.target;
     this.targetParameters = dataApiTarget(options.target);
     this.render = { exportsBucket: options.exportsBucket, copyRoleArn: options.copyRoleArn };
+    this.manifests = options.manifests;
+    this.headerVersion = options.headerVersion ?? (() => undefined);
     this.remainingTimeMs = options.remainingTimeMs ?? (() => Number.POSITIVE_INFINITY);
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = options.now ?? Date.now;
@@ -280,7 +289,7 @@ export class RedshiftWarehouse implements Warehouse {
   }
 
   async run(plan: LoadPlan): Promise<RedshiftLoadResult> {
-    const { transaction } = renderRedshiftPlan(plan, this.render);
+    const { transaction } = renderRedshiftPlan(plan, { ...this.render, manifestKeys: await this.writeManifests(plan) });
     const about = { table: plan.table.name, objectKeys: plan.files.map((f) => f.objectKey) };
 
     const name = `${this.statementNamePrefix}:${plan.kind}:${plan.table.name}`;
@@ -332,6 +341,23 @@ export class RedshiftWarehouse implements Warehouse {
       }
       throw await this.failed(plan, done, transaction);
     }
+  }
+
+  /**
+   * One manifest per file (manifest.ts), for the version the file has now, which must be the one its header was read
+   * from (else ExportChangedError, before anything is submitted). Returns object key -> manifest key.
+   */
+  private async writeManifests(plan: LoadPlan): Promise<Map<string, string>> {
+    const keys = new Map<string, string>();
+    for (const file of plan.files) {
+      const current = await this.manifests.currentVersion(file.objectKey);
+      const read = this.headerVersion(file.objectKey);
+      if (read !== undefined && read !== current) throw new ExportChangedError(file.objectKey, read, current);
+      const key = manifestKey(plan.kind, plan.table.name, file.objectKey, current);
+      await this.manifests.put(key, manifestBody(this.render.exportsBucket, file.objectKey));
+      keys.set(file.objectKey, key);
+    }
+    return keys;
   }
 
   /** Writes the failure of `described` in load_failures; returns the error if that fails, never throws. */

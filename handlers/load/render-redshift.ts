@@ -65,6 +65,11 @@ export interface RedshiftRenderOptions {
   readonly exportsBucket: string;
   /** The role the warehouse assumes to read it (COPY_ROLE_ARN). */
   readonly copyRoleArn: string;
+  /**
+   * The manifest (manifest.ts) each export object is COPYed through, by object key. A file with one is read
+   * `FROM 's3://<bucket>/<manifest key>' ... MANIFEST`: exactly that object. The loaders always give one.
+   */
+  readonly manifestKeys?: ReadonlyMap<string, string>;
 }
 
 export interface RedshiftRenderedPlan {
@@ -164,9 +169,11 @@ function checkOptions(options: RedshiftRenderOptions): void {
  */
 export function renderRedshiftCopy(step: CopyStep, options: RedshiftRenderOptions): string {
   checkOptions(options);
+  const manifest = options.manifestKeys?.get(step.objectKey);
   return (
-    `COPY ${ident(step.stage)} (${step.columns.map(ident).join(", ")}) FROM ${s3Url(options.exportsBucket, step.objectKey)} ` +
-    `IAM_ROLE ${quoteRedshiftLiteral(options.copyRoleArn)} ${REDSHIFT_COPY_FORMAT}` +
+    `COPY ${ident(step.stage)} (${step.columns.map(ident).join(", ")}) ` +
+    `FROM ${s3Url(options.exportsBucket, manifest ?? step.objectKey)} ` +
+    `IAM_ROLE ${quoteRedshiftLiteral(options.copyRoleArn)}${manifest !== undefined ? " MANIFEST" : ""} ${REDSHIFT_COPY_FORMAT}` +
     `${step.compression === "bzip2" ? " BZIP2" : ""} ${REDSHIFT_COPY_CONVERSIONS}`
   );
 }

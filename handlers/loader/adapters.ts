@@ -47,11 +47,21 @@ export function powertoolsLoaderMetrics(metrics: Metrics, table: string): Loader
   };
 }
 
-/** readExportHeader over ranged GETs on the exports bucket. */
+/**
+ * readExportHeader over ranged GETs on the exports bucket, and the version (ETag) each header was read from: the
+ * Redshift adapter refuses to load another version (manifest.ts).
+ */
 export function s3HeaderReader(
   client: S3Client,
   bucket: string,
-): (objectKey: string, compression: Compression) => Promise<readonly string[]> {
-  const readRange = s3RangeReader(client, bucket);
-  return (objectKey, compression) => readExportHeader(readRange, objectKey, compression);
+): {
+  readHeader: (objectKey: string, compression: Compression) => Promise<readonly string[]>;
+  headerVersion: (objectKey: string) => string | undefined;
+} {
+  const versions = new Map<string, string>();
+  const readRange = s3RangeReader(client, bucket, versions);
+  return {
+    readHeader: (objectKey, compression) => readExportHeader(readRange, objectKey, compression),
+    headerVersion: (objectKey) => versions.get(objectKey),
+  };
 }

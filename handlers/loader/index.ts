@@ -28,6 +28,7 @@ import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { TABLE_SCHEMAS } from "../../schemas/table-schemas";
+import { s3ManifestStore } from "../load/manifest";
 import { RedshiftWarehouse } from "../load/redshift-adapter";
 import { powertoolsLoaderMetrics, s3HeaderReader, useKindDimension } from "./adapters";
 import { readLoaderEnvironment } from "./config";
@@ -43,7 +44,9 @@ const metrics = useKindDimension(
 const loaderMetrics = powertoolsLoaderMetrics(metrics, environment.table);
 
 const dataApi = new RedshiftDataClient({});
-const readHeader = s3HeaderReader(new S3Client({}), environment.exportsBucket);
+const s3 = new S3Client({});
+const { readHeader, headerVersion } = s3HeaderReader(s3, environment.exportsBucket);
+const manifests = s3ManifestStore(s3, environment.exportsBucket);
 
 const settings: LoaderSettings = {
   table: environment.table,
@@ -61,6 +64,8 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     target: environment.target,
     exportsBucket: environment.exportsBucket,
     copyRoleArn: environment.copyRoleArn,
+    manifests,
+    headerVersion,
     remainingTimeMs: () => context.getRemainingTimeInMillis(),
   });
   try {

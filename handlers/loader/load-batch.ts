@@ -35,6 +35,7 @@ import { ExportFileNameError, parseExportObjectKey, type Compression } from "../
 import type { ExportKind } from "../../facts/exports";
 import {
   EmptyExportError,
+  ExportChangedError,
   HeaderReadError,
   InvalidHeaderError,
   LoadFailedError,
@@ -410,6 +411,15 @@ async function loadChunk(
       return { type: "stop", error: err };
     }
     ports.metrics.loadFailed();
+    if (err instanceof ExportChangedError) {
+      logger.warn("the export changed after its header was read; nothing was loaded, the queue will deliver it again", {
+        ...failure,
+        objectKey: err.objectKey,
+        error: err,
+        help: `see help: ${err.name}`,
+      });
+      return { type: "failed", error: err };
+    }
     if (err instanceof WarehouseCallError) {
       logger[err.transient ? "warn" : "error"]("load failed: the warehouse's API refused a call", {
         ...failure,

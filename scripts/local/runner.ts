@@ -296,7 +296,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
           },
           {
             warehouse,
-            readHeader: s3HeaderReader(store.client, store.bucket),
+            readHeader: s3HeaderReader(store.client, store.bucket).readHeader,
             logger,
             metrics: { loadSucceeded: () => undefined, loadFailed: () => undefined },
             clock: Date.now,
