@@ -11,6 +11,7 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { GENERATED_TABLES_DIR, SchemaJsonError, generateSchemaFiles } from "../schemas/generator";
+import { readCommandLine, UsageError } from "./command-line";
 
 const USAGE = "usage: npx tsx scripts/generate-schemas.ts <schema.json> [--out <dir>]";
 
@@ -19,34 +20,16 @@ export interface GenerateResult {
   readonly removed: readonly string[];
 }
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(`${message}\n${USAGE}`);
-    this.name = "UsageError";
-  }
-}
-
+/** Reads the command line (scripts/command-line.ts). Throws UsageError, with the usage, naming every problem. */
 export function parseArgs(argv: readonly string[]): { input: string; outDir: string } {
-  let input: string | undefined;
-  let outDir = resolve(__dirname, "..", "schemas");
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--out") {
-      const value = argv[++i];
-      if (!value) throw new UsageError("--out needs a directory");
-      outDir = resolve(value);
-    } else if (arg.startsWith("--out=")) {
-      outDir = resolve(arg.slice("--out=".length));
-    } else if (arg.startsWith("-")) {
-      throw new UsageError(`unknown option ${arg}`);
-    } else if (input === undefined) {
-      input = arg;
-    } else {
-      throw new UsageError(`unexpected argument ${arg}`);
-    }
-  }
-  if (input === undefined) throw new UsageError("missing the schema.json path");
-  return { input: resolve(input), outDir };
+  const line = readCommandLine(argv, { values: ["out"] });
+  const problems = line.problems.map((p) => (p === "--out needs a value" ? "--out needs a directory" : p));
+  const [input, ...extra] = line.positionals;
+  if (input === undefined) problems.push("missing the schema.json path");
+  for (const arg of extra) problems.push(`unexpected argument ${arg}`);
+  if (problems.length > 0) throw new UsageError([...problems, USAGE]);
+  const out = line.values.get("out")?.[0];
+  return { input: resolve(input), outDir: out !== undefined ? resolve(out) : resolve(__dirname, "..", "schemas") };
 }
 
 /** Reads `input`, writes the generated files under `outDir`, removes stale `tables/*.sql`. */

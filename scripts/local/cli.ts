@@ -19,6 +19,7 @@ import { localS3ClientConfig } from "./object-store";
 import { messageOf } from "./queue";
 import { CONTROLSHIFT_BUCKETS, exportFileOf, startLocalRunner, type LoadRecord, type LocalRunner } from "./runner";
 import { claimState, newToken, readLiveState, StateBusyError, webhookSecret } from "./state";
+import { readCommandLine, UsageError } from "../command-line";
 
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_STATE_DIR = ".local";
@@ -41,13 +42,6 @@ Options:
   --state-dir <dir>         bucket, database, queues and secret (default ${DEFAULT_STATE_DIR})
   --s3-port <n>             the bucket's port on 127.0.0.1 (default 0: a free one, printed at start)
   --kind full|incremental   (load) what the file is: a full export replaces the table, an incremental adds to it`;
-
-export class UsageError extends Error {
-  constructor(problems: readonly string[]) {
-    super(problems.join("\n"));
-    this.name = "UsageError";
-  }
-}
 
 export type Command =
   | { readonly name: "serve" }
@@ -81,36 +75,11 @@ const COMMAND_OPTIONS: Record<Command["name"], readonly string[]> = {
 
 /** Parses the arguments after `npm run local --`. Throws UsageError listing every problem at once. */
 export function parseLocalArgs(argv: readonly string[]): CliOptions {
-  const problems: string[] = [];
-  const positional: string[] = [];
-  const values = new Map<string, string[]>();
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
-    if (arg === "--help" || arg === "-h") {
-      positional.unshift("help");
-      continue;
-    }
-    if (!arg.startsWith("--") || arg === "-") {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (!VALUE_OPTIONS.includes(name)) {
-      problems.push(`unknown option --${name}`);
-      continue;
-    }
-    let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
-    if (value === undefined) {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith("--")) {
-        problems.push(`--${name} needs a value`);
-        continue;
-      }
-      i += 1;
-    }
-    values.set(name, [...(values.get(name) ?? []), value]);
-  }
+  // Every value of an option is kept: --allow-url-prefix adds up, the others take the last one.
+  const line = readCommandLine(argv, { values: VALUE_OPTIONS, flags: ["help"], short: { h: "help" }, once: false });
+  const problems = line.problems;
+  const positional = line.flags.has("help") ? ["help", ...line.positionals] : line.positionals;
+  const values = line.values;
 
   const commandName = positional[0] ?? "serve";
   let command: Command = { name: "help" };

@@ -4,7 +4,8 @@
  */
 import { S3_BUCKET_NAME_PATTERN } from "../../facts/aws-names";
 import type { ReplayAction } from "./actions";
-import { describeError, ReplayError, UsageError } from "./errors";
+import { readCommandLine, UsageError } from "../command-line";
+import { describeError, ReplayError } from "./errors";
 import { executeActions, type ExecutorPorts } from "./execute";
 import type { BucketFinder, MessagePeeker, ObjectLister, QueueResolver } from "./ports";
 import { describeRedrivePlan, describeRedriveStatus, planRedrive, redriveStatus } from "./redrive";
@@ -142,16 +143,16 @@ ledger records one more load).
 `;
 }
 
-/** Options that take a value. */
-const VALUE_OPTIONS = new Set(["--prefix", "--region", "--samples", "--rate", "--object", "--from", "--bucket"]);
-const FLAG_OPTIONS = new Set(["--execute", "--peek", "--status", "--help", "-h"]);
+/** Options that take a value, and flags (names without the leading --). */
+const VALUE_OPTIONS = ["prefix", "region", "samples", "rate", "object", "from", "bucket"];
+const FLAG_OPTIONS = ["execute", "peek", "status", "help"];
 const ALLOWED: Record<"redrive" | "reload", ReadonlySet<string>> = {
-  redrive: new Set(["--prefix", "--region", "--samples", "--rate", "--execute", "--peek", "--status", "--help", "-h"]),
-  reload: new Set(["--prefix", "--region", "--object", "--from", "--bucket", "--execute", "--help", "-h"]),
+  redrive: new Set(["prefix", "region", "samples", "rate", "execute", "peek", "status", "help"]),
+  reload: new Set(["prefix", "region", "object", "from", "bucket", "execute", "help"]),
 };
 
 function usage(message: string, command?: string): UsageError {
-  return new UsageError(`${message} (see \`npm run replay -- ${command ? `${command} ` : ""}--help\`)`);
+  return new UsageError([`${message} (see \`npm run replay -- ${command ? `${command} ` : ""}--help\`)`]);
 }
 
 function integerOption(name: string, value: string, min: number, max: number, command: string): number {
@@ -173,70 +174,51 @@ function dayOption(value: string): string {
 
 /** Parses the arguments after `npm run replay --`. Throws UsageError naming what is wrong. */
 export function parseReplayArgs(argv: readonly string[]): ReplayCommand {
-  const positional: string[] = [];
-  const values = new Map<string, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith("-") || arg === "-") {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    if (VALUE_OPTIONS.has(name)) {
-      const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined || value === "" || (eq < 0 && value.startsWith("--"))) {
-        throw usage(`${name} needs a value`, positional[0]);
-      }
-      if (values.has(name)) throw usage(`${name} is given twice`, positional[0]);
-      values.set(name, value);
-    } else if (FLAG_OPTIONS.has(name) && eq < 0) {
-      flags.add(name === "-h" ? "--help" : name);
-    } else {
-      throw usage(`unknown option ${arg}`, positional[0]);
-    }
-  }
+  const line = readCommandLine(argv, { values: VALUE_OPTIONS, flags: FLAG_OPTIONS, short: { h: "help" } });
+  const positional = line.positionals;
+  if (line.problems.length > 0) throw usage(line.problems[0], positional[0]);
+  const values = new Map([...line.values].map(([name, v]) => [name, v[0]]));
+  const flags = line.flags;
 
   const [command, ...rest] = positional;
   if (command === undefined || command === "help") {
     if (rest.length > 1 || (rest[0] !== undefined && rest[0] !== "redrive" && rest[0] !== "reload")) {
       throw usage(`no help on ${JSON.stringify(rest.join(" "))}: the commands are redrive and reload`);
     }
-    if (command === undefined && !flags.has("--help")) throw usage("a command is missing: redrive or reload");
+    if (command === undefined && !flags.has("help")) throw usage("a command is missing: redrive or reload");
     return { type: "help", ...(rest[0] ? { topic: rest[0] as "redrive" | "reload" } : {}) };
   }
   if (command !== "redrive" && command !== "reload") {
     throw usage(`unknown command ${JSON.stringify(command)}: the commands are redrive and reload`);
   }
-  if (flags.has("--help")) return { type: "help", topic: command };
+  if (flags.has("help")) return { type: "help", topic: command };
   for (const name of [...values.keys(), ...flags]) {
-    if (!ALLOWED[command].has(name)) throw usage(`${name} is not an option of ${command}`, command);
+    if (!ALLOWED[command].has(name)) throw usage(`--${name} is not an option of ${command}`, command);
   }
   const common: CommonOptions = {
-    ...(values.has("--prefix") ? { prefix: values.get("--prefix") } : {}),
-    ...(values.has("--region") ? { region: values.get("--region") } : {}),
+    ...(values.has("prefix") ? { prefix: values.get("prefix") } : {}),
+    ...(values.has("region") ? { region: values.get("region") } : {}),
   };
   if (rest.length > 1) throw usage(`${command} takes one ${command === "redrive" ? "queue" : "table"}, not ${rest.join(" ")}`, command);
-  const execute = flags.has("--execute");
+  const execute = flags.has("execute");
 
   if (command === "redrive") {
     const queue = rest[0];
-    if (flags.has("--status")) {
-      for (const name of ["--execute", "--peek", "--samples", "--rate"]) {
-        if (flags.has(name) || values.has(name)) throw usage(`--status only reads: ${name} does not go with it`, command);
+    if (flags.has("status")) {
+      for (const name of ["execute", "peek", "samples", "rate"]) {
+        if (flags.has(name) || values.has(name)) throw usage(`--status only reads: --${name} does not go with it`, command);
       }
       return { type: "redrive-status", ...common, ...(queue !== undefined ? { queue } : {}) };
     }
     if (queue === undefined) throw usage("redrive needs a queue, such as downloads or load-full-petitions", command);
-    if (values.has("--samples") && !flags.has("--peek")) throw usage("--samples goes with --peek", command);
-    const samples = values.has("--samples") ? integerOption("--samples", values.get("--samples")!, 1, MAX_SAMPLES, command) : DEFAULT_SAMPLES;
-    const rate = values.get("--rate");
+    if (values.has("samples") && !flags.has("peek")) throw usage("--samples goes with --peek", command);
+    const samples = values.has("samples") ? integerOption("--samples", values.get("samples")!, 1, MAX_SAMPLES, command) : DEFAULT_SAMPLES;
+    const rate = values.get("rate");
     return {
       type: "redrive",
       ...common,
       queue,
-      peek: flags.has("--peek"),
+      peek: flags.has("peek"),
       samples,
       ...(rate !== undefined ? { maxPerSecond: integerOption("--rate", rate, 1, MAX_MOVE_RATE, command) } : {}),
       execute,
@@ -245,9 +227,9 @@ export function parseReplayArgs(argv: readonly string[]): ReplayCommand {
 
   const table = rest[0];
   if (table === undefined) throw usage("reload needs a table, such as petitions", command);
-  const object = values.get("--object");
-  const from = values.get("--from");
-  const bucket = values.get("--bucket");
+  const object = values.get("object");
+  const from = values.get("from");
+  const bucket = values.get("bucket");
   if (object !== undefined && from !== undefined) {
     throw usage("--object and --from do not go together: --object sends exactly one object", command);
   }
@@ -334,7 +316,7 @@ export async function runReplay(argv: readonly string[], deps: ReplayDependencie
   } catch (err) {
     if (err instanceof ReplayError) {
       deps.err(`error: ${err.message}`);
-      return err instanceof UsageError ? 2 : 1;
+      return 1;
     }
     // An AWS error (credentials, permissions, throttling): its own name and message say most.
     const hint =

@@ -1,6 +1,6 @@
 /**
  * The replay CLI's errors. Each message names the bad value and says what to do next; the CLI prints it as is
- * (exit 2 for a usage error, 1 for the rest) and never a stack trace.
+ * (exit 1; a usage error, scripts/command-line.ts, exits 2) and never a stack trace.
  */
 
 export class ReplayError extends Error {
@@ -9,9 +9,6 @@ export class ReplayError extends Error {
     this.name = new.target.name;
   }
 }
-
-/** The command line itself is wrong (unknown command or option, missing or malformed value). */
-export class UsageError extends ReplayError {}
 
 /** The table is not one this deployment mirrors, so it has no loaders. */
 export class UnknownTableError extends ReplayError {
