@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Synthesizes the app's stacks through the real entry (and the configs of scripts/plan-configs.ts) and runs `terraform validate` and an
-# offline `terraform plan` on each: no AWS account, no network (fake credentials, the provider's skip_* switches).
+# Runs `terraform validate` and an offline `terraform plan` on the committed terraform-cloud/<stack>/ folders and on
+# the configs of scripts/plan-configs.ts: no AWS account, no network (fake credentials, the provider's skip_* switches).
 # Without terraform on the machine it prints one loud SKIPPED line and exits 0, except under CI, where nothing skips
 # (scripts/tools.ts: the run fails naming the install step).
 set -euo pipefail
@@ -16,16 +16,10 @@ fi
 
 out=".build/plan-check"
 rm -rf "$out" && mkdir -p "$out"
-# The app's own stacks through the real entry (cdktf.json's app: scripts/synth.mjs, main.ts), configured for an
-# offline plan; then the other config branches of scripts/plan-configs.ts.
-CONTROLSHIFT_MIRROR_OFFLINE_PLAN=1 CDKTF_OUTDIR="$out/app" node scripts/synth.mjs
-app_stacks=""
-for dir in "$out"/app/stacks/*/; do
-  name=$(basename "$dir")
-  mkdir -p "$out/stacks" && mv "$dir" "$out/stacks/app-$name"
-  app_stacks="$app_stacks app-$name"
-done
-stacks="$app_stacks $(npx tsx scripts/synth-plan-stacks.ts "$out" | tail -n 1)"
+# The app's own stacks are planned as committed in terraform-cloud/ (below): `npm run tfc:check` (in npm test) has
+# already synthesized them through the real entry (scripts/synth.mjs, main.ts) and found them the same bytes.
+# Then the other config branches of scripts/plan-configs.ts.
+stacks="$(npx tsx scripts/synth-plan-stacks.ts "$out" | tail -n 1)"
 
 if [ -d /opt/tf-plugins ]; then
   export TF_CLI_CONFIG_FILE="$PWD/terraform/mirror.tfrc"
@@ -34,11 +28,32 @@ export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 export AWS_ACCESS_KEY_ID=AKIAOFFLINEPLAN00000 AWS_SECRET_ACCESS_KEY=offline-plan-fake-secret AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
+# The committed Terraform Cloud folders (npm run tfc:export), exactly as a VCS-driven workspace gets them, plus one
+# override file with the provider's offline switches (Terraform merges *_override.tf.json into the provider block).
+# Their lock file must hold the installed provider's checksum: init -lockfile=readonly fails otherwise.
+tfc_stacks=""
+for dir in terraform-cloud/*/; do
+  [ -f "$dir/cdk.tf.json" ] || continue
+  name="tfc-$(basename "$dir")"
+  cp -r "$dir" "$out/stacks/$name"
+  cat >"$out/stacks/$name/offline_override.tf.json" <<'JSON'
+{ "provider": { "aws": { "skip_credentials_validation": true, "skip_requesting_account_id": true, "skip_metadata_api_check": "true" } } }
+JSON
+  tfc_stacks="$tfc_stacks $name"
+done
+if [ -z "$tfc_stacks" ]; then
+  echo "no committed stack under terraform-cloud/: run npm run tfc:export and commit terraform-cloud/" >&2
+  exit 1
+fi
+stacks="$tfc_stacks $stacks"
+
 for stack in $stacks; do
   dir="$out/stacks/$stack"
   echo "== terraform: $stack"
   # The local backend path is relative: these stacks plan against an empty state in .build, never the operator's.
-  terraform -chdir="$dir" init -input=false >/dev/null
+  lockfile=""
+  case "$stack" in tfc-*) lockfile="-lockfile=readonly" ;; esac
+  terraform -chdir="$dir" init -input=false $lockfile >/dev/null
   terraform -chdir="$dir" validate -no-color
   resources=$(terraform -chdir="$dir" plan -input=false -lock=false -refresh=false -no-color -out=plan.out \
     | grep -E '^Plan: ' || true)
