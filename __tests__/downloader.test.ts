@@ -12,7 +12,7 @@ import unbzip2 from "unbzip2-stream";
 import { exportObjectKey } from "../handlers/shared/export-file";
 import { libStorageUploader, sqsDeadLetterQueue } from "../handlers/downloader/adapters";
 import { processDownloadBatch, type BatchPorts } from "../handlers/downloader/process-batch";
-import type { DownloaderLogger, DownloaderMetrics, Fetch, FailureKind } from "../handlers/downloader/ports";
+import type { DownloaderLogger, DownloaderMetrics, DownloaderOutcome, Fetch, FailureKind } from "../handlers/downloader/ports";
 import { makeDownloadJob, sqsRecord } from "./helpers/download-jobs";
 import {
   FAKE_SIGNATURE,
@@ -430,5 +430,30 @@ describe("downloader: batches and secrets", () => {
     expect(everything).not.toContain(FAKE_SIGNATURE);
     expect(everything).not.toContain("AKIAIOSFODNN7EXAMPLE");
     expect(everything).not.toMatch(/X-Amz-(Signature|Credential)=(?!<redacted>)/);
+  });
+});
+
+describe("downloader: typed outcomes", () => {
+  it("reports stored, retried, dead-lettered and dead-letter-failed, one per job, never with a presigned query", async () => {
+    const ok = path("full", "petitions", "20240501020304");
+    source.route(ok, { type: "body", body: PETITIONS_CSV, contentType: "text/csv" });
+    const flaky = path("full", "actions", "20240501020304");
+    source.route(flaky, { type: "status", status: 503, body: s3ErrorBody("SlowDown", "Please reduce your request rate.") });
+    const expired = path("full", "users", "20240501020304");
+    source.route(expired, { type: "status", status: 403, body: s3ErrorBody("AccessDenied", "Request has expired") });
+    const records = [ok, flaky, expired].map((p) => sqsRecord(makeDownloadJob({ url: `${source.url(p)}?X-Amz-Signature=secret123` })));
+    const outcomes: DownloaderOutcome[] = [];
+
+    await run(records, { report: (o) => void outcomes.push(o) });
+    sqsMock.on(SendMessageCommand).rejects(new Error("AccessDenied"));
+    await run([records[2]], { report: (o) => void outcomes.push(o) });
+
+    expect(outcomes).toEqual([
+      { type: "stored", messageId: records[0].messageId, key: "exports/full/petitions/20240501/petitions_20240501020304.csv", bytes: PETITIONS_CSV.length, durationMs: expect.any(Number) },
+      { type: "retried", messageId: records[1].messageId, reason: expect.stringMatching(/answered 503/) },
+      { type: "dead-lettered", messageId: records[2].messageId, reason: expect.stringMatching(/answered 403/), status: "403" },
+      { type: "dead-letter-failed", messageId: records[2].messageId, reason: expect.stringMatching(/answered 403/) },
+    ]);
+    expect(JSON.stringify(outcomes)).not.toContain("secret123");
   });
 });

@@ -53,6 +53,21 @@ export interface DownloaderLogger {
 
 export type FailureKind = "permanent" | "transient";
 
+/**
+ * What the core decided for one job, typed (the log lines say the same for people), as the receiver and the loader
+ * report theirs:
+ * - `stored`: the export is in the bucket under `key`;
+ * - `retried`: a transient failure; the message goes back to the queue;
+ * - `dead-lettered`: a permanent failure; the job went to the dead-letter queue with `reason` and `status`;
+ * - `dead-letter-failed`: a permanent failure whose send to the dead-letter queue failed: the message is retried.
+ * `reason` never holds a presigned URL's query.
+ */
+export type DownloaderOutcome =
+  | { readonly type: "stored"; readonly messageId: string; readonly key: string; readonly bytes: number; readonly durationMs: number }
+  | { readonly type: "retried"; readonly messageId: string; readonly reason: string }
+  | { readonly type: "dead-lettered"; readonly messageId: string; readonly reason: string; readonly status: string }
+  | { readonly type: "dead-letter-failed"; readonly messageId: string; readonly reason: string };
+
 export interface DownloaderMetrics {
   /** One export stored; `bytes` is its size. */
   exportDownloaded(bytes: number): void;

@@ -11,13 +11,15 @@ import type { SQSBatchItemFailure, SQSBatchResponse, SQSRecord } from "aws-lambd
 import { DownloadJobError, parseDownloadJob, type DownloadJob } from "../shared/export-file";
 import { downloadExport, type DownloadPorts } from "./download";
 import { PermanentDownloadError, TransientDownloadError } from "./errors";
-import type { DeadLetterQueue, DownloaderLogger, DownloaderMetrics } from "./ports";
+import type { DeadLetterQueue, DownloaderLogger, DownloaderMetrics, DownloaderOutcome } from "./ports";
 import { describeError, errorForLog, redactQueryStrings } from "./redact";
 
 export interface BatchPorts extends DownloadPorts {
   readonly deadLetters: DeadLetterQueue;
   readonly logger: DownloaderLogger;
   readonly metrics: DownloaderMetrics;
+  /** Told each job's outcome, as it happens (npm run local prints them). @default nothing */
+  readonly report?: (outcome: DownloaderOutcome) => void;
 }
 
 export interface BatchSettings {
@@ -84,6 +86,7 @@ async function processRecord(record: DownloadRecord, ports: BatchPorts, settings
       mibPerSecond: seconds > 0 ? Math.round((result.bytes / 1024 / 1024 / seconds) * 10) / 10 : undefined,
     });
     ports.metrics.exportDownloaded(result.bytes);
+    ports.report?.({ type: "stored", messageId: record.messageId, key: result.key, bytes: result.bytes, durationMs: result.durationMs });
     return "done";
   } catch (err) {
     if (err instanceof PermanentDownloadError) return deadLetter(record, err, context, ports);
@@ -97,6 +100,7 @@ async function processRecord(record: DownloadRecord, ports: BatchPorts, settings
       help: `see help: ${transient.name}`,
     });
     ports.metrics.exportDownloadFailed("transient");
+    ports.report?.({ type: "retried", messageId: record.messageId, reason: redactQueryStrings(transient.message) });
     return "retry";
   }
 }
@@ -119,6 +123,7 @@ async function deadLetter(
   ports.metrics.exportDownloadFailed("permanent");
   try {
     await ports.deadLetters.send({ body: record.body, reason, status, sourceMessageId: record.messageId });
+    ports.report?.({ type: "dead-lettered", messageId: record.messageId, reason, status });
     return "done";
   } catch (err) {
     ports.logger.error("could not send the job to the dead-letter queue; the queue will deliver it again", {
@@ -127,6 +132,7 @@ async function deadLetter(
       error: errorForLog(err),
       help: "see help: could not send the job to the dead-letter queue",
     });
+    ports.report?.({ type: "dead-letter-failed", messageId: record.messageId, reason });
     return "retry";
   }
 }

@@ -20,15 +20,14 @@ import { defaultConfig } from "../../modules/config";
 import { TABLE_SCHEMAS } from "../../schemas/table-schemas";
 import { libStorageUploader } from "../../handlers/downloader/adapters";
 import { CONTENT_TYPES, exportObjectMetadata } from "../../handlers/downloader/download";
-import type { DownloaderLogger, ExportUploader, Fetch } from "../../handlers/downloader/ports";
+import type { DownloaderLogger, DownloaderOutcome, ExportUploader, Fetch } from "../../handlers/downloader/ports";
 import { systemClock } from "../../handlers/downloader/ports";
 import { processDownloadBatch } from "../../handlers/downloader/process-batch";
 import { s3ObjectOpener } from "../../handlers/load/header";
 import { PostgresWarehouse } from "../../handlers/load/postgres-adapter";
-import type { FileLoadResult } from "../../handlers/load/warehouse";
 import { s3HeaderReader } from "../../handlers/loader/adapters";
 import { parseLoaderMessage } from "../../handlers/loader/event";
-import { loadBatch, type LoaderLogger } from "../../handlers/loader/load-batch";
+import { loadBatch, type LoaderLogger, type LoaderOutcome } from "../../handlers/loader/load-batch";
 import { QueueSendError, type WebhookOutcome } from "../../handlers/receiver/ports";
 import { type ReceiverSettings, receiveWebhook } from "../../handlers/receiver/receive";
 import { type DownloadJob, type ExportFile, exportObjectKey, parseExportFileName, parseExportObjectKey } from "../../handlers/shared/export-file";
@@ -39,6 +38,9 @@ import { formatBytes, formatProgress, formatRows, type Progress } from "./lines"
 import { openLocalMirror, type LocalMirror, type PgliteClass } from "./mirror";
 import { LOCAL_S3_REGION, startLocalObjectStore, type LocalObjectStore, type ObjectCreated } from "./object-store";
 import { type DeadLetter, LocalQueue, messageOf, PermanentFailure, QueueFullError, type QueueStats } from "./queue";
+
+/** The cores' log lines are for the Lambdas' CloudWatch; the local runner prints their typed outcomes instead. */
+const QUIET_LOGGER: LoaderLogger & DownloaderLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Every ControlShift export bucket: a real webhook payload posted to the local runner is accepted as on AWS. */
 export const CONTROLSHIFT_BUCKETS: readonly string[] = [
@@ -255,34 +257,43 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
         }
         if (store === undefined || warehouse === undefined) throw new Error("the local bucket is not ready");
         let problem: string | undefined;
-        const noted = (message: string, a: Record<string, unknown>) => {
-          problem = a.error === undefined ? message : `${message}: ${messageOf(a.error)}`;
-        };
-        const logger: LoaderLogger = {
-          info(message, a) {
-            if (message !== "load committed") return;
-            const outcomes = (a.fileOutcomes ?? []) as readonly FileLoadResult[];
-            const loaded = outcomes.find((f) => f.objectKey === key);
-            const outcome = loaded?.outcome ?? "loaded";
-            const rows = loaded?.rowsLoaded ?? 0;
-            loadRecords.set(key!, { outcome, rows, at: new Date().toISOString() });
-            const added = (a.addedColumns ?? []) as readonly string[];
-            const notes = [
-              a.createdTable ? `created ${dataSchema}.${file.table} (${a.createdTable === "schemas" ? "from schemas/" : "from the header"})` : "",
-              added.length > 0 ? `added column(s) ${added.join(", ")}` : "",
-              outcome === "skipped-stale" ? "a newer full export is already loaded" : "",
-            ].filter((n) => n !== "");
-            print({
-              step: "load",
-              ...keyFields(key!),
-              amount: formatRows(rows),
-              seconds: typeof a.seconds === "number" ? a.seconds : undefined,
-              outcome,
-              detail: notes.join("; ") || undefined,
-            });
-          },
-          warn: noted,
-          error: noted,
+        // The core's typed outcomes, not its log lines (which are for people, and the Lambda's CloudWatch).
+        const report = (reported: LoaderOutcome) => {
+          switch (reported.type) {
+            case "committed": {
+              const { result } = reported;
+              const loaded = result.files.find((f) => f.objectKey === key);
+              const outcome = loaded?.outcome ?? "loaded";
+              const rows = loaded?.rowsLoaded ?? 0;
+              loadRecords.set(key!, { outcome, rows, at: new Date().toISOString() });
+              const added = result.addedColumns.map((c) => c.name);
+              const notes = [
+                result.createdTable
+                  ? `created ${dataSchema}.${file.table} (${result.createdTable === "schemas" ? "from schemas/" : "from the header"})`
+                  : "",
+                added.length > 0 ? `added column(s) ${added.join(", ")}` : "",
+                outcome === "skipped-stale" ? "a newer full export is already loaded" : "",
+              ].filter((n) => n !== "");
+              print({
+                step: "load",
+                ...keyFields(key!),
+                amount: formatRows(rows),
+                seconds: reported.seconds,
+                outcome,
+                detail: notes.join("; ") || undefined,
+              });
+              break;
+            }
+            case "refused":
+              problem = `export refused: ${messageOf(reported.error)}`;
+              break;
+            case "failed":
+              problem = `load failed: ${messageOf(reported.error)}`;
+              break;
+            case "ignored":
+              problem = `ignored: ${reported.reason}`;
+              break;
+          }
         };
         const result = await loadBatch(
           [{ messageId: id, body, attributes: { ApproximateReceiveCount: String(attempt) } }],
@@ -297,7 +308,8 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
           {
             warehouse,
             readHeader: s3HeaderReader(store.client, store.bucket).readHeader,
-            logger,
+            logger: QUIET_LOGGER,
+            report,
             metrics: { loadSucceeded: () => undefined, loadFailed: () => undefined },
             clock: Date.now,
           },
@@ -371,23 +383,20 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
       journalDir: journalDir("downloads"),
       handler: async ({ id, body, attempt }) => {
         let problem: string | undefined;
-        const logger: DownloaderLogger = {
-          info(_message, a) {
+        // The core's typed outcomes, not its log lines (which are for people, and the Lambda's CloudWatch).
+        const report = (outcome: DownloaderOutcome) => {
+          if (outcome.type === "stored") {
             print({
               step: "download",
               ...jobFields(body),
-              amount: typeof a.bytes === "number" ? formatBytes(a.bytes) : undefined,
-              seconds: typeof a.durationMs === "number" ? a.durationMs / 1000 : undefined,
+              amount: formatBytes(outcome.bytes),
+              seconds: outcome.durationMs / 1000,
               outcome: "stored",
-              detail: `s3://${bucket}/${String(a.key)}`,
+              detail: `s3://${bucket}/${outcome.key}`,
             });
-          },
-          warn(message, a) {
-            problem = (a.error as { message?: string } | undefined)?.message ?? message;
-          },
-          error(message, a) {
-            problem = typeof a.reason === "string" ? a.reason : message;
-          },
+          } else {
+            problem = outcome.reason;
+          }
         };
         const result = await processDownloadBatch(
           [{ messageId: id, body, attributes: { ApproximateReceiveCount: String(attempt) } }],
@@ -395,7 +404,8 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
             fetch: fetchPort,
             uploader,
             clock: systemClock,
-            logger,
+            logger: QUIET_LOGGER,
+            report,
             metrics: { exportDownloaded: () => undefined, exportDownloadFailed: () => undefined },
             // A permanent failure: the downloader sends the job here itself, and the message counts as handled.
             deadLetters: { send: async (letter) => downloads.deadLetter(letter.body, letter.reason, attempt, id) },
