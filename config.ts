@@ -1,17 +1,33 @@
 /**
- * Your deployment's config. Every field is optional: `{}` deploys a mirror of every table ControlShift
- * exports today, in us-east-1, named `cs-mirror-*`, with state in a local file. See `help` (section Config)
- * and modules/config.ts for every field, its default and what it accepts.
+ * Your deployments' config: the settings every environment shares, then what each environment changes.
+ *
+ * Every field is optional; `help` (section Config) and modules/config.ts list each one, its default and what it
+ * accepts. Each environment is its own stack (named by its key: `npx cdktf deploy staging`), with its own name
+ * prefix, its own state and its own resources; sections merge field by field over the shared settings, lists and
+ * `backend` are taken whole. For a single deployment, drop `environments` and set `prefix` above instead.
+ *
+ * `npm run check` validates every environment (and type-checks) in a second, without synthesizing.
  */
-import type { MirrorConfigInput } from "./modules/config";
+import type { MirrorConfigFile } from "./modules/environments";
 
-const config: MirrorConfigInput = {
-  // prefix: "cs-mirror",                       // starts every resource name; one per deployment
+const config: MirrorConfigFile = {
   // region: "eu-west-1",
   // controlshift: { region: "eu" },            // your instance's data region: "us" or "eu"
   // tables: ["petitions", "signatures", "members"],
   // alertEmails: ["data-team@example.org"],
-  // backend: { type: "cloud", organization: "my-org", workspace: "controlshift-mirror" },
+  environments: {
+    staging: {
+      prefix: "cs-mirror-staging",
+      // The local state file (terraform.cs-mirror-staging.tfstate, beside this file) is for trying things out;
+      // a team keeps state remotely, e.g.:
+      // backend: { type: "cloud", organization: "my-org", workspace: "controlshift-mirror-staging" },
+      // backend: { type: "s3", bucket: "my-terraform-state" },
+    },
+    production: {
+      prefix: "cs-mirror",
+      // backend: { type: "cloud", organization: "my-org", workspace: "controlshift-mirror-production" },
+    },
+  },
 };
 
 export default config;

@@ -1,18 +1,23 @@
 /**
- * Entry point of `cdktf synth` (see cdktf.json): read the config once, validate it, build the stack, synth.
+ * Entry point of `cdktf synth` (see cdktf.json): read the config once, validate every environment, build one stack
+ * per environment, synth.
+ *
+ * `npm run synth -- <environment> ...` synthesizes only the named environments (all of them are still validated);
+ * `cdktf synth|diff|deploy <stack>` synthesizes all and acts on the named stack.
  *
  * CONTROLSHIFT_MIRROR_OFFLINE_PLAN=1 configures the provider for an offline `terraform plan` (CI); never set it
  * for an apply.
  */
 import { App } from "cdktf";
 import config from "./config";
-import { ConfigError, configWarnings, resolveConfig } from "./modules/config";
+import { ConfigError, configWarnings } from "./modules/config";
+import { resolveEnvironments, selectEnvironments } from "./modules/environments";
 import { MirrorStack } from "./modules/mirror-stack";
 
 function main(): void {
-  let resolved;
+  let environments;
   try {
-    resolved = resolveConfig(config);
+    environments = selectEnvironments(resolveEnvironments(config), process.argv.slice(2));
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -20,13 +25,16 @@ function main(): void {
     }
     throw err;
   }
-  // cdktf prints construct warnings only under `cdktf synth`; print them for `npm run synth` too.
-  for (const warning of configWarnings(resolved)) console.warn(`WARNING: ${warning}`);
   const app = new App({ outdir: process.env.CDKTF_OUTDIR ?? "cdktf.out" });
-  new MirrorStack(app, resolved.prefix, {
-    config: resolved,
-    offlinePlan: process.env.CONTROLSHIFT_MIRROR_OFFLINE_PLAN === "1",
-  });
+  for (const { name, config: resolved } of environments) {
+    // cdktf prints construct warnings only under `cdktf synth`; print them for `npm run synth` too.
+    const label = environments.length > 1 ? ` (${name})` : "";
+    for (const warning of configWarnings(resolved)) console.warn(`WARNING${label}: ${warning}`);
+    new MirrorStack(app, name, {
+      config: resolved,
+      offlinePlan: process.env.CONTROLSHIFT_MIRROR_OFFLINE_PLAN === "1",
+    });
+  }
   app.synth();
 }
 

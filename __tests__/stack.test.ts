@@ -23,7 +23,7 @@ describe("the default stack", () => {
   });
 
   it("uses a local backend with a relative path, so cdk.tf.json names no folder of this machine", () => {
-    expect(tf.terraform.backend).toEqual({ local: { path: "../../terraform.cs-mirror.tfstate" } });
+    expect(tf.terraform.backend).toEqual({ local: { path: "../../../terraform.cs-mirror.tfstate" } });
   });
 
   it("tags every resource through the provider's default tags", () => {

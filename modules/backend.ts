@@ -2,15 +2,21 @@ import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformSt
 import { BackendConfig } from "./config";
 
 /**
+ * The local state file, relative to the folder terraform runs in (cdktf.out/stacks/<stack>): three levels up is the
+ * project folder, beside cdktf.json, so deleting or re-synthesizing cdktf.out never deletes the state.
+ */
+export function defaultLocalStatePath(prefix: string): string {
+  return `../../../terraform.${prefix}.tfstate`;
+}
+
+/**
  * Sets the stack's backend explicitly. cdktf's implicit local backend writes this machine's absolute path into
  * cdk.tf.json; ours is relative, so the synthesized JSON is the same on every machine.
  */
 export function configureBackend(stack: TerraformStack, prefix: string, region: string, backend: BackendConfig): void {
   switch (backend.type) {
     case "local":
-      // Relative to cdktf.out/stacks/<stack>: the state file sits in the project folder, beside cdktf.json,
-      // where cdktf keeps it by default, so re-synthesizing never loses it.
-      new LocalBackend(stack, { path: backend.path ?? `../../terraform.${prefix}.tfstate` });
+      new LocalBackend(stack, { path: backend.path ?? defaultLocalStatePath(prefix) });
       return;
     case "s3": {
       const s3 = new S3Backend(stack, {
@@ -27,7 +33,7 @@ export function configureBackend(stack: TerraformStack, prefix: string, region: 
       new CloudBackend(stack, {
         hostname: backend.hostname ?? "app.terraform.io",
         organization: backend.organization,
-        workspaces: new NamedCloudWorkspace(backend.workspace),
+        workspaces: new NamedCloudWorkspace(backend.workspace, backend.project),
       });
       return;
   }

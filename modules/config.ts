@@ -39,7 +39,7 @@ export type BackendConfig =
       readonly type: "local";
       /**
        * State file path, relative to the stack's folder in `cdktf.out/stacks/<stack>`.
-       * @default "../../terraform.<prefix>.tfstate" (the project folder, beside cdktf.json)
+       * @default "../../../terraform.<prefix>.tfstate" (the project folder, beside cdktf.json, outside cdktf.out)
        */
       readonly path?: string;
     }
@@ -54,9 +54,15 @@ export type BackendConfig =
       readonly useLockfile?: boolean;
     }
   | {
+      /**
+       * Terraform Cloud or Enterprise, CLI-driven: `cdktf deploy <environment>` runs the plan and apply remotely
+       * in this workspace (one workspace per environment).
+       */
       readonly type: "cloud";
       readonly organization: string;
       readonly workspace: string;
+      /** The Terraform Cloud project the workspace is created in. @default the organization's default project */
+      readonly project?: string;
       /** @default "app.terraform.io" */
       readonly hostname?: string;
     };
@@ -578,7 +584,13 @@ export function validateConfig(config: MirrorConfig): string[] {
     }
   } else if (b?.type === "cloud") {
     if (typeof b.organization !== "string" || b.organization === "") c.add("backend.organization", b.organization, "must name the Terraform Cloud organization");
-    if (typeof b.workspace !== "string" || b.workspace === "") c.add("backend.workspace", b.workspace, "must name the Terraform Cloud workspace");
+    // Terraform Cloud's workspace names: letters, numbers, - and _, at most 90 characters.
+    if (typeof b.workspace !== "string" || !/^[A-Za-z0-9_-]{1,90}$/.test(b.workspace)) {
+      c.add("backend.workspace", b.workspace, "must name the Terraform Cloud workspace: 1 to 90 letters, numbers, - and _");
+    }
+    if (b.project !== undefined && (typeof b.project !== "string" || b.project.trim() === "")) {
+      c.add("backend.project", b.project, "must name a Terraform Cloud project, or be left out for the default project");
+    }
   } else {
     c.add("backend.type", (b as { type?: unknown } | undefined)?.type, 'must be "local", "s3" or "cloud"');
   }

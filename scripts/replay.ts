@@ -5,26 +5,29 @@
  *   npm run replay -- redrive downloads --peek
  *   npm run replay -- reload petitions --execute
  *
- * Dry run unless --execute. The logic is in scripts/replay/ (plans, executor, ports); this file reads the config
+ * Dry run unless --execute; `--env <name>` picks one of config.ts's environments. The logic is in scripts/replay/ (plans, executor, ports); this file reads the config
  * once and wires the AWS SDK clients.
  */
-import config from "../config";
-import { ConfigError, resolveConfig } from "../modules/config";
+import { ConfigError } from "../modules/config";
+import { EnvironmentFlagError, environmentConfig, takeEnvironmentFlag } from "./environment";
 import { awsReplayPorts } from "./replay/aws";
 import { runReplay } from "./replay/cli";
 
 async function main(): Promise<number> {
   let resolved;
+  let argv;
   try {
-    resolved = resolveConfig(config);
+    const { env, rest } = takeEnvironmentFlag(process.argv.slice(2));
+    argv = rest;
+    resolved = environmentConfig(env);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof EnvironmentFlagError) {
       console.error(err.message);
       return 1;
     }
     throw err;
   }
-  return runReplay(process.argv.slice(2), {
+  return runReplay(argv, {
     config: resolved,
     ports: (region) => awsReplayPorts(region),
     out: (line) => console.log(line),

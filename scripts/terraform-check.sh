@@ -19,7 +19,10 @@ rm -rf "$out" && mkdir -p "$out"
 # The app's own stacks are planned as committed in terraform-cloud/ (below): `npm run tfc:check` (in npm test) has
 # already synthesized them through the real entry (scripts/synth.mjs, main.ts) and found them the same bytes.
 # Then the other config branches of scripts/plan-configs.ts.
-stacks="$(npx tsx scripts/synth-plan-stacks.ts "$out" | tail -n 1)"
+# Arguments name environments of config.ts to check alone (`npm run test:terraform -- staging`); without any, every
+# committed environment and every config branch is checked.
+stacks=""
+[ "$#" -eq 0 ] && stacks="$(npx tsx scripts/synth-plan-stacks.ts "$out" | tail -n 1)"
 
 if [ -d /opt/tf-plugins ]; then
   export TF_CLI_CONFIG_FILE="$PWD/terraform/mirror.tfrc"
@@ -32,8 +35,13 @@ unset AWS_PROFILE AWS_SESSION_TOKEN
 # override file with the provider's offline switches (Terraform merges *_override.tf.json into the provider block).
 # Their lock file must hold the installed provider's checksum: init -lockfile=readonly fails otherwise.
 tfc_stacks=""
-for dir in terraform-cloud/*/; do
-  [ -f "$dir/cdk.tf.json" ] || continue
+if [ "$#" -eq 0 ]; then dirs=(terraform-cloud/*/); else dirs=(); for env in "$@"; do dirs+=("terraform-cloud/$env/"); done; fi
+for dir in "${dirs[@]}"; do
+  if [ ! -f "$dir/cdk.tf.json" ]; then
+    [ "$#" -eq 0 ] && continue
+    echo "no committed stack at $dir: is $(basename "$dir") an environment of config.ts? (npm run tfc:export writes them)" >&2
+    exit 1
+  fi
   name="tfc-$(basename "$dir")"
   cp -r "$dir" "$out/stacks/$name"
   cat >"$out/stacks/$name/offline_override.tf.json" <<'JSON'

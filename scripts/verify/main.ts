@@ -15,7 +15,7 @@ import { openPglite, pgliteDriver } from "../../handlers/load/pglite-driver";
 import type { DataApiTarget } from "../../handlers/bootstrap/adapters";
 import { LOADER_ENV, WAREHOUSE_ENV } from "../../facts/environment";
 import { DEFAULT_DATA_SCHEMA, DEFAULT_METADATA_SCHEMA } from "../../facts/warehouse";
-import { resolveConfig } from "../../modules/config";
+import { environmentConfig } from "../environment";
 import { dataApiVerifyWarehouse, s3VerifyObjects } from "./aws";
 import { existingWarehouseGrants } from "./grants";
 import { formatReport, runVerify } from "./verify";
@@ -30,7 +30,8 @@ runs the COPYs. Needs the loaders' variables in the environment:
   EXPORTS_BUCKET, COPY_ROLE_ARN, and optionally DATA_SCHEMA, METADATA_SCHEMA.
 
 --grants prints, for config.ts, the statements to run once as a superuser on an existing warehouse
-(warehouse.mode "existing"), and exits: no AWS call.`;
+(warehouse.mode "existing"), and exits: no AWS call. With several environments in config.ts, name one:
+--grants --env <name>.`;
 
 /** The Data API target and the loaders' settings from `env` (the loaders' own variable names); throws listing every missing one. */
 export function verifyEnvironment(env: Readonly<Record<string, string | undefined>>): {
@@ -62,6 +63,7 @@ async function main(): Promise<number> {
     options: {
       execute: { type: "boolean", default: false },
       grants: { type: "boolean", default: false },
+      env: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -71,8 +73,7 @@ async function main(): Promise<number> {
   }
   if (values.grants) {
     // The config is read only here: the warehouse checks need only the loaders' variables.
-    const { default: config } = await import("../../config");
-    const resolved = resolveConfig(config);
+    const resolved = environmentConfig(values.env);
     if (resolved.warehouse.mode !== "existing") {
       console.error(`note: warehouse.mode is "${resolved.warehouse.mode}": the bootstrap runs these itself at apply time`);
     }
