@@ -18,6 +18,8 @@ const config: MirrorConfigFile = {
   environments: {
     staging: {
       prefix: "cs-mirror-staging",
+      // A few tables keep staging cheap and its plans short; drop this line to stage every table.
+      tables: ["petitions", "signatures", "members", "events", "comments"],
       // The local state file (terraform.cs-mirror-staging.tfstate, beside this file) is for trying things out;
       // a team keeps state remotely, e.g.:
       // backend: { type: "cloud", organization: "my-org", workspace: "controlshift-mirror-staging" },

@@ -15,7 +15,7 @@ if ! command -v terraform >/dev/null 2>&1; then
 fi
 
 out=".build/plan-check"
-rm -rf "$out" && mkdir -p "$out"
+rm -rf "$out" && mkdir -p "$out/stacks"
 # The app's own stacks are planned as committed in terraform-cloud/ (below): `npm run tfc:check` (in npm test) has
 # already synthesized them through the real entry (scripts/synth.mjs, main.ts) and found them the same bytes.
 # Then the other config branches of scripts/plan-configs.ts.
