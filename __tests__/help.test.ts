@@ -40,6 +40,7 @@ import { adminStatements, checkOwner, EMPTY_CATALOG, operatorGrants, type Bootst
 import type * as ReceiverEntry from "../handlers/receiver";
 import { makeDownloadJob, sqsRecord } from "./helpers/download-jobs";
 import { TEST_SIGNING_SECRET, controlShiftSignature, webhookFixture } from "./fixtures/webhooks";
+import { objectCreatedEvent } from "../scripts/object-created-event";
 
 const ROOT = join(__dirname, "..");
 const HANDLERS = join(ROOT, "handlers");
@@ -465,11 +466,14 @@ const COMMENTS_KEY = "exports/incremental/comments/20240311/comments_20240311020
 function objectCreated(key: string): LoaderRecord {
   return {
     messageId: "7b0d9a4e-1f2c-4d3b-8a5e-6c7d8e9f0a1b",
-    body: JSON.stringify({
-      version: "0",
-      source: "aws.s3",
-      "detail-type": "Object Created",
-      detail: { bucket: { name: EXPORTS_BUCKET }, object: { key, size: 1234 } },
+    body: objectCreatedEvent({
+      id: "e-1",
+      account: "123456789012",
+      region: "us-east-1",
+      time: new Date("2024-03-11T02:05:00Z"),
+      bucket: EXPORTS_BUCKET,
+      key,
+      size: 1234,
     }),
     attributes: { ApproximateReceiveCount: "1" },
   };

@@ -19,6 +19,7 @@ import type { Warehouse } from "../handlers/load/warehouse";
 import { LOCAL_S3_CREDENTIALS, LOCAL_S3_REGION, startLocalS3, type LocalS3 } from "./helpers/local-s3";
 import { captureOutput, coldStart as coldStartWith } from "./helpers/lambda-entry";
 import { copiedKeys, FakeDataApi, isLoadBatch } from "./helpers/data-api-fake";
+import { objectCreatedEvent } from "../scripts/object-created-event";
 
 type DataApiModule = typeof import("@aws-sdk/client-redshift-data");
 /** The SQL of each load batch submitted, in order. */
@@ -40,33 +41,21 @@ function key(kind: "full" | "incremental", compact: string, options: { table?: s
 
 /** An SQS record whose body is the EventBridge event S3 sends for a new object (the key as S3 would put it). */
 function objectCreated(objectKey: string, options: { messageId?: string; receiveCount?: number; bucket?: string; encode?: boolean } = {}): SQSRecord {
-  const event = {
-    version: "0",
+  const body = objectCreatedEvent({
     id: "17793124-05d4-b198-2fde-7ededc63b103",
-    "detail-type": "Object Created",
-    source: "aws.s3",
     account: "123456789012",
-    time: "2024-03-05T02:05:00Z",
+    time: new Date("2024-03-05T02:05:00Z"),
     region: "eu-west-1",
-    resources: [`arn:aws:s3:::${options.bucket ?? BUCKET}`],
-    detail: {
-      version: "0",
-      bucket: { name: options.bucket ?? BUCKET },
-      object: {
-        key: options.encode ? encodeURIComponent(objectKey) : objectKey,
-        size: 1234,
-        etag: "b1946ac92492d2347c6235b4d2611184",
-        sequencer: "617f08299329d189",
-      },
-      "request-id": "N4N7GDK58NMKJ12R",
-      requester: "123456789012",
-      reason: "CompleteMultipartUpload",
-    },
-  };
+    bucket: options.bucket ?? BUCKET,
+    key: options.encode ? encodeURIComponent(objectKey) : objectKey,
+    size: 1234,
+    etag: "b1946ac92492d2347c6235b4d2611184",
+    reason: "CompleteMultipartUpload",
+  });
   return {
     messageId: options.messageId ?? `msg-${objectKey.split("/").pop()}`,
     receiptHandle: "handle",
-    body: JSON.stringify(event),
+    body,
     attributes: {
       ApproximateReceiveCount: String(options.receiveCount ?? 1),
       SentTimestamp: "1709604300000",

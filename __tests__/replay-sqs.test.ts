@@ -22,6 +22,7 @@ import type {
 } from "../scripts/replay/ports";
 import { resolveDeadLetterQueue } from "../scripts/replay/queues";
 import { planRedrive } from "../scripts/replay/redrive";
+import { objectCreatedEvent } from "../scripts/object-created-event";
 
 const REGION = "eu-west-1";
 const ACCOUNT = "123456789012";
@@ -393,21 +394,11 @@ describe("redrive <queue>", () => {
   });
 
   it("--peek shows each loader message's object key", async () => {
-    const event = {
-      version: "0",
-      id: "e-1",
-      "detail-type": "Object Created",
-      source: "aws.s3",
-      account: ACCOUNT,
-      time: "2024-03-05T02:05:00Z",
-      region: REGION,
-      resources: [`arn:aws:s3:::${BUCKET}`],
-      detail: { version: "0", bucket: { name: BUCKET }, object: { key: FULL, size: 1234 }, "request-id": "r", requester: ACCOUNT, reason: "PutObject" },
-    };
+    const event = objectCreatedEvent({ id: "e-1", account: ACCOUNT, time: new Date("2024-03-05T02:05:00Z"), region: REGION, bucket: BUCKET, key: FULL, size: 1234 });
     const aws = new FakeAws().queue("cs-mirror-load-full-petitions-dlq", {
       visible: 2,
       messages: [
-        { messageId: "m-1", body: JSON.stringify(event), attributes: {}, receiveCount: 5 },
+        { messageId: "m-1", body: event, attributes: {}, receiveCount: 5 },
         { messageId: "m-2", body: '{"hello":"world"}', attributes: {} },
       ],
     });

@@ -38,6 +38,7 @@ import { formatBytes, formatProgress, formatRows, type Progress } from "./lines"
 import { openLocalMirror, type LocalMirror, type PgliteClass } from "./mirror";
 import { LOCAL_S3_REGION, startLocalObjectStore, type LocalObjectStore, type ObjectCreated } from "./object-store";
 import { type DeadLetter, LocalQueue, messageOf, PermanentFailure, QueueFullError, type QueueStats } from "./queue";
+import { objectCreatedEvent } from "../object-created-event";
 
 /** The cores' log lines are for the Lambdas' CloudWatch; the local runner prints their typed outcomes instead. */
 const QUIET_LOGGER: LoaderLogger & DownloaderLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -173,26 +174,17 @@ function keyFields(key: string): Pick<Progress, "table" | "kind" | "file"> {
   }
 }
 
-/**
- * The message the loads queue carries: the EventBridge event that the table's rule forwards to its loader's queue on
- * AWS (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html), as handlers/loader/event.ts reads it.
- */
-export function objectCreatedEvent(event: ObjectCreated): string {
-  return JSON.stringify({
-    version: "0",
-    id: randomUUID(),
-    "detail-type": "Object Created",
-    source: "aws.s3",
+/** The message the loads queue carries: the EventBridge event the table's rule forwards to its loader's queue on AWS. */
+function loadsMessage(event: ObjectCreated): string {
+  return objectCreatedEvent({
+    bucket: event.bucket,
+    key: event.key,
+    size: event.size,
     account: "000000000000",
-    time: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
     region: LOCAL_S3_REGION,
-    resources: [`arn:aws:s3:::${event.bucket}`],
-    detail: {
-      version: "0",
-      bucket: { name: event.bucket },
-      object: { key: event.key, ...(event.size !== undefined ? { size: event.size } : {}) },
-      reason: event.eventName === "ObjectCreated:Post" ? "CompleteMultipartUpload" : event.eventName === "ObjectCreated:Copy" ? "CopyObject" : "PutObject",
-    },
+    time: new Date(),
+    id: randomUUID(),
+    reason: event.eventName === "ObjectCreated:Post" ? "CompleteMultipartUpload" : event.eventName === "ObjectCreated:Copy" ? "CopyObject" : "PutObject",
   });
 }
 
@@ -350,7 +342,7 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
         print({ step: "event", ...keyFields(event.key), outcome: "ignored", detail: reason });
         return;
       }
-      const body = objectCreatedEvent(event);
+      const body = loadsMessage(event);
       try {
         loads.send(body);
       } catch (err) {

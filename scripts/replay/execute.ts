@@ -3,7 +3,11 @@
  * It stops at the first failure and says how far it got (ExecutionError).
  */
 import { describeAction, type ReplayAction, type SendObjectCreatedAction } from "./actions";
-import { REPLAY_MESSAGE_ATTRIBUTE, REPLAY_MESSAGE_ATTRIBUTE_VALUE, objectCreatedEvent } from "./event";
+import { objectCreatedEvent } from "../object-created-event";
+
+/** The SQS message attribute that marks a replayed event (the loader ignores attributes; people and logs do not). */
+const REPLAY_MESSAGE_ATTRIBUTE = "replayed-by";
+const REPLAY_MESSAGE_ATTRIBUTE_VALUE = "controlshift-mirror replay";
 import { ExecutionError, ReplayError } from "./errors";
 import type { MessageClock, MessageSender, MoveTaskStarter, OutgoingMessage } from "./ports";
 import { parseQueueArn } from "./queues";

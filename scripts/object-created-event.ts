@@ -1,16 +1,17 @@
 /**
- * The message a reload puts on a loader's queue: the same EventBridge event the table's rule would have forwarded
- * for the object (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html), so the loader takes the
- * reload exactly as it takes a new export (handlers/loader/event.ts parses it).
+ * The one builder of the S3 "Object Created" event as EventBridge forwards it to a loader's queue
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html; handlers/loader/event.ts parses it): the
+ * message `npm run replay -- reload` sends, the one `npm run local` queues for each new object, and the tests' events.
  *
- * The key is written as is, not URL-encoded: every export key (`exports/{kind}/{table}/{YYYYMMDD}/{file}`, made
- * of `[a-z0-9_./]`) reads the same encoded or not, and the planner sends nothing else.
+ * The key is written as given: every export key (`exports/{kind}/{table}/{YYYYMMDD}/{file}`, made of `[a-z0-9_./]`)
+ * reads the same URL-encoded or not; a test that wants S3's encoding passes the encoded key.
  */
 
 export interface ObjectCreatedEventInput {
   readonly bucket: string;
   readonly key: string;
-  readonly size: number;
+  /** Omitted when unknown. */
+  readonly size?: number;
   /** Without quotes; omitted when unknown. */
   readonly etag?: string;
   /** The account and region of the deployment (from the loader queue's ARN). */
@@ -19,6 +20,8 @@ export interface ObjectCreatedEventInput {
   readonly time: Date;
   /** The event's id; also its request-id, so one replay message is traceable end to end. */
   readonly id: string;
+  /** What wrote the object. @default "PutObject" */
+  readonly reason?: "PutObject" | "CompleteMultipartUpload" | "CopyObject";
 }
 
 /** The event's JSON, in the field order EventBridge uses. */
@@ -36,14 +39,14 @@ export function objectCreatedEvent(input: ObjectCreatedEventInput): string {
     detail: {
       version: "0",
       bucket: { name: input.bucket },
-      object: { key: input.key, size: input.size, ...(input.etag !== undefined ? { etag: input.etag } : {}) },
+      object: {
+        key: input.key,
+        ...(input.size !== undefined ? { size: input.size } : {}),
+        ...(input.etag !== undefined ? { etag: input.etag } : {}),
+      },
       "request-id": input.id,
       requester: input.account,
-      reason: "PutObject",
+      reason: input.reason ?? "PutObject",
     },
   });
 }
-
-/** The SQS message attribute that marks a replayed event (the loader ignores attributes; people and logs do not). */
-export const REPLAY_MESSAGE_ATTRIBUTE = "replayed-by";
-export const REPLAY_MESSAGE_ATTRIBUTE_VALUE = "controlshift-mirror replay";
