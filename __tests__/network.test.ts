@@ -1,4 +1,4 @@
-import { Testing } from "cdktf";
+import { createTestApp, synthesizeInMemory } from "../modules/app";
 import { MirrorConfigInput, resolveConfig } from "../modules/config";
 import { MirrorStack } from "../modules/mirror-stack";
 import { Network, cidrId, subnetCidrs } from "../modules/network";
@@ -9,7 +9,7 @@ const ingressRules = (tf: Json) => resourcesOf(tf, "aws_vpc_security_group_ingre
 
 /** A stack object (not only its JSON), to read construct metadata such as warnings. */
 function buildStack(input: MirrorConfigInput): MirrorStack {
-  return new MirrorStack(Testing.app(), "test", { config: resolveConfig(input), bundleDir: fixtureBundleDir() });
+  return new MirrorStack(createTestApp(), "test", { config: resolveConfig(input), bundleDir: fixtureBundleDir() });
 }
 
 describe("network, default config", () => {
@@ -102,7 +102,7 @@ describe("network allow-list", () => {
 
   it("accepts the whole internet only with allowPublicInternet, and then warns at synth", () => {
     const stack = buildStack({ network: { allowedCidrs: [{ cidr: "0.0.0.0/0" }], allowPublicInternet: true } });
-    const tf = JSON.parse(Testing.synth(stack));
+    const tf = JSON.parse(synthesizeInMemory(stack));
     expect(ingressRules(tf).map((r) => r.cidr_ipv4)).toEqual(["0.0.0.0/0"]);
     const warnings = stack.network!.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => m.data);
     expect(warnings).toEqual([expect.stringContaining("open to 0.0.0.0/0 (the whole internet)")]);

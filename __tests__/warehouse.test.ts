@@ -1,4 +1,4 @@
-import { Testing } from "cdktf";
+import { createTestApp, synthesizeInMemory } from "../modules/app";
 import { MirrorConfigInput, resolveConfig } from "../modules/config";
 import { HandlerBundles } from "../modules/handler-bundles";
 import { MirrorFunction } from "../modules/mirror-function";
@@ -38,7 +38,7 @@ const EXISTING_WORKGROUP_IAM: MirrorConfigInput = {
  */
 function synthWithProbe(input: MirrorConfigInput = {}): { tf: Json; stack: MirrorStack } {
   const config = resolveConfig({ tables: FEW_TABLES, ...input });
-  const stack = new MirrorStack(Testing.app(), "test", { config, bundleDir: fixtureBundleDir() });
+  const stack = new MirrorStack(createTestApp(), "test", { config, bundleDir: fixtureBundleDir() });
   const bundles = new HandlerBundles(stack, "probe-bundles", { directory: fixtureBundleDir() });
   const probe = new MirrorFunction(stack, "probe", {
     functionName: `${config.prefix}-probe`,
@@ -52,7 +52,7 @@ function synthWithProbe(input: MirrorConfigInput = {}): { tf: Json; stack: Mirro
   });
   // Like every function of the stack (invariant alarmViolations).
   stack.alerts.alarmOnErrors("probe", probe, 1);
-  return { tf: JSON.parse(Testing.synth(stack)), stack };
+  return { tf: JSON.parse(synthesizeInMemory(stack)), stack };
 }
 
 const probeStatements = (tf: Json): Json[] => {

@@ -3,7 +3,7 @@
  * synthesizes through the real entry, scripts/synth.mjs): the configs in scripts/plan-configs.ts (one per config
  * branch that changes which resources exist). Usage: tsx scripts/synth-plan-stacks.ts <outdir>
  */
-import { App } from "cdktf";
+import { createApp } from "../modules/app";
 import { resolveConfig } from "../modules/config";
 import { MirrorStack } from "../modules/mirror-stack";
 import { PLAN_CONFIGS } from "./plan-configs";
@@ -13,7 +13,7 @@ if (!outdir) {
   console.error("usage: tsx scripts/synth-plan-stacks.ts <outdir>");
   process.exit(2);
 }
-const app = new App({ outdir });
+const app = createApp(outdir);
 const stacks = PLAN_CONFIGS;
 for (const { name, input } of stacks) {
   const resolved = resolveConfig(input);

@@ -5,8 +5,8 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { App, Testing } from "cdktf";
 import { MirrorConfigInput, resolveConfig } from "../../modules/config";
+import { createApp, createTestApp, synthesizeInMemory } from "../../modules/app";
 import { MirrorStack } from "../../modules/mirror-stack";
 
 // A minimal, valid, empty zip archive (end-of-central-directory record only) plus one byte naming the handler,
@@ -40,20 +40,20 @@ export const FEW_TABLES: readonly string[] = ["petitions", "signatures"];
 
 /** Synthesizes a stack from a config input and returns the parsed cdk.tf.json. */
 export function synthStack(input: MirrorConfigInput = {}, options: { offlinePlan?: boolean } = {}): Json {
-  const app = Testing.app();
+  const app = createTestApp();
   const stack = new MirrorStack(app, "test", {
     config: resolveConfig(input),
     bundleDir: fixtureBundleDir(),
     offlinePlan: options.offlinePlan,
   });
-  return JSON.parse(Testing.synth(stack));
+  return JSON.parse(synthesizeInMemory(stack));
 }
 
 /** Synthesizes through a real App into a folder and returns the folder (for byte comparisons). */
 export function synthToDir(input: MirrorConfigInput = {}, stackName = "test"): string {
   const outdir = mkdtempSync(path.join(tmpdir(), "csm-synth-"));
   mkdirSync(outdir, { recursive: true });
-  const app = new App({ outdir });
+  const app = createApp(outdir);
   new MirrorStack(app, stackName, { config: resolveConfig(input), bundleDir: fixtureBundleDir() });
   app.synth();
   return outdir;
