@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { Testing } from "cdktf";
+import { createTestApp, synthesizeInMemory } from "../modules/app";
 import exampleConfig from "../config";
 import { ConfigError } from "../modules/config";
 import {
@@ -122,7 +122,7 @@ describe("one config file, several environments", () => {
 
   it("keeps the default local state beside cdktf.json, outside the build output", () => {
     const [staging] = resolveEnvironments(TWO);
-    const backend = JSON.parse(Testing.synth(new MirrorStack(Testing.app(), "staging", { config: staging.config, bundleDir: fixtureBundleDir() })))
+    const backend = JSON.parse(synthesizeInMemory(new MirrorStack(createTestApp(), "staging", { config: staging.config, bundleDir: fixtureBundleDir() })))
       .terraform.backend.local.path as string;
     expect(path.posix.normalize(path.posix.join("cdktf.out/stacks/staging", backend))).toBe("terraform.csm-staging.tfstate");
   });
@@ -168,11 +168,11 @@ describe("one config file, several environments", () => {
   });
 
   it("synthesizes each environment's own Terraform Cloud workspace into its terraform { cloud } block", () => {
-    const app = Testing.app();
+    const app = createTestApp();
     const stacks = resolveEnvironments(TWO).map(
       ({ name, config }) => new MirrorStack(app, name, { config, bundleDir: fixtureBundleDir() }),
     );
-    const [staging, production] = stacks.map((s) => JSON.parse(Testing.synth(s)));
+    const [staging, production] = stacks.map((s) => JSON.parse(synthesizeInMemory(s)));
     expect(production.terraform.cloud).toEqual({
       hostname: "app.terraform.io",
       organization: "acme",
