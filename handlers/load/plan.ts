@@ -2,8 +2,8 @@
  * The load plan: what one load does to the warehouse, as plain data, for any SQL dialect.
  *
  * The planner (`planner.ts`) makes it from the config's table, the files' headers and what the warehouse has; a
- * renderer per dialect turns it into statements (`render-postgres.ts` here, a Redshift renderer next to it); an
- * adapter runs those statements as ONE transaction. The steps implement the mirror's semantics of DESIGN.md:
+ * renderer per dialect turns it into statements (`render-postgres.ts`, `render-redshift.ts`); an adapter runs those
+ * statements as ONE transaction. The steps implement the mirror's semantics of DESIGN.md:
  *
  * - full export at T: skip when the ledger has a loaded full export of the table with a later export time; else
  *   delete the rows with `_cs_exported_at <= T` and insert the file's rows whose `id` is not in the table;
@@ -19,10 +19,11 @@
  * fixed name of this module, or a header column that matched IDENTIFIER_PATTERN; every literal is an object key that
  * parseExportObjectKey accepted or an export time in `YYYY-MM-DDTHH:MM:SSZ`. Renderers still quote both.
  *
- * Redshift SQL for each step is documented on the step; a Redshift renderer should produce exactly that (with
- * identifiers double-quoted and literals single-quoted, `'` doubled). Statement budget: a Data API batch holds at most
- * 40 statements; a transaction is create-table (when new) + lock + one per added column + 6 per file (create-stage,
- * copy, delete-replaced, insert-new, record-load, drop-stage), so an incremental batch should stay at 5 files or fewer.
+ * Redshift SQL for each step is documented on the step; `render-redshift.ts` produces exactly that (identifiers
+ * double-quoted, literals single-quoted with `'` doubled). Statement budget: a Data API batch holds at most 40
+ * statements, so how many files one transaction takes is the warehouse port's `maxFilesPerTransaction`
+ * (render-redshift.ts counts it from its own statements; PostgreSQL has no bound); the loader core splits a larger
+ * batch into transactions of that many files.
  */
 import type { Compression } from "../shared/export-file";
 import type { ExportKind } from "../../facts/exports";
