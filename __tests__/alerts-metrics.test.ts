@@ -5,6 +5,8 @@
  */
 import type * as SecretsManagerModule from "@aws-sdk/client-secrets-manager";
 import type * as SqsModule from "@aws-sdk/client-sqs";
+import type * as S3Module from "@aws-sdk/client-s3";
+import { REQUEST_SIZE_GUARD_BYTES } from "../handlers/receiver/receive";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
@@ -52,6 +54,7 @@ const ENV_NAMES = [
   "SECRET_CACHE_SECONDS",
   "MAX_BODY_BYTES",
   "NODE_OPTIONS",
+  "QUARANTINE_BUCKET",
   "POWERTOOLS_SERVICE_NAME",
   "POWERTOOLS_METRICS_NAMESPACE",
   "AWS_REGION",
@@ -81,17 +84,30 @@ function loadReceiver() {
     ...env,
     SIGNING_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:cs-mirror-webhook-signing-AbCdEf",
     DOWNLOAD_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/cs-mirror-downloads",
+    // A reference to the bucket's name in the synthesized stack, resolved at apply.
+    QUARANTINE_BUCKET: "cs-mirror-exports-20240301020304123400000001",
     AWS_REGION: "us-east-1",
   });
-  let loaded: { handler: typeof ReceiverEntry.handler; sm: typeof SecretsManagerModule; sqs: typeof SqsModule } | undefined;
+  let loaded:
+    | { handler: typeof ReceiverEntry.handler; sm: typeof SecretsManagerModule; sqs: typeof SqsModule; s3: typeof S3Module }
+    | undefined;
   jest.isolateModules(() => {
     const sm: typeof SecretsManagerModule = require("@aws-sdk/client-secrets-manager");
     const sqs: typeof SqsModule = require("@aws-sdk/client-sqs");
+    const s3: typeof S3Module = require("@aws-sdk/client-s3");
     const entry: typeof ReceiverEntry = require("../handlers/receiver");
-    loaded = { handler: entry.handler, sm, sqs };
+    loaded = { handler: entry.handler, sm, sqs, s3 };
   });
-  const { handler, sm, sqs } = loaded!;
-  return { handler, sm, sqs, secretsManager: mockClient(sm.SecretsManagerClient), queue: mockClient(sqs.SQSClient) };
+  const { handler, sm, sqs, s3 } = loaded!;
+  return {
+    handler,
+    sm,
+    sqs,
+    s3,
+    secretsManager: mockClient(sm.SecretsManagerClient),
+    queue: mockClient(sqs.SQSClient),
+    bucket: mockClient(s3.S3Client),
+  };
 }
 
 function apiEvent(body: Buffer, signature: string): APIGatewayProxyEventV2 {
@@ -125,8 +141,19 @@ describe("the receiver alarms read what the receiver publishes", () => {
       secretsManager.on(sm.GetSecretValueCommand).resolves({ SecretString: TEST_SIGNING_SECRET });
       return handler(apiEvent(FULL, controlShiftSignature(FULL, "another-secret")));
     }],
-    ["rejected", "cs-mirror-receiver-rejected", 400, async ({ handler, sm, secretsManager }) => {
+    ["rejected", "cs-mirror-receiver-rejected", 413, async ({ handler }) => {
+      const body = Buffer.alloc(REQUEST_SIZE_GUARD_BYTES + 1, "x");
+      return handler(apiEvent(body, controlShiftSignature(body)));
+    }],
+    ["quarantined", "cs-mirror-receiver-quarantined", 200, async ({ handler, sm, secretsManager, s3, bucket }) => {
       secretsManager.on(sm.GetSecretValueCommand).resolves({ SecretString: TEST_SIGNING_SECRET });
+      bucket.on(s3.PutObjectCommand).resolves({});
+      const body = Buffer.from("{not json");
+      return handler(apiEvent(body, controlShiftSignature(body)));
+    }],
+    ["quarantineFailed", "cs-mirror-receiver-quarantine-failed", 503, async ({ handler, sm, secretsManager, s3, bucket }) => {
+      secretsManager.on(sm.GetSecretValueCommand).resolves({ SecretString: TEST_SIGNING_SECRET });
+      bucket.on(s3.PutObjectCommand).rejects(new Error("SlowDown"));
       const body = Buffer.from("{not json");
       return handler(apiEvent(body, controlShiftSignature(body)));
     }],

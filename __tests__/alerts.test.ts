@@ -52,16 +52,16 @@ describe("alerts in the default stack (63 tables)", () => {
     );
   });
 
-  it("has one freshness alarm per table, and five on the webhook", () => {
+  it("has one freshness alarm per table, and seven on the webhook", () => {
     const freshness = byMetric(tf, "ControlShiftMirror/cs-mirror", "FullLoadSucceeded");
     expect(freshness.map((a) => a.dimensions.table).sort()).toEqual([...CONTROLSHIFT_TABLES].sort());
-    const webhook = alarmsOf(tf).filter((a) => /^cs-mirror-(receiver-(unauthorized|rejected|queue-failed|secret-unavailable)|webhook-5xx)$/.test(a.alarm_name));
-    expect(webhook).toHaveLength(5);
+    const webhook = alarmsOf(tf).filter((a) => /^cs-mirror-(receiver-(unauthorized|rejected|quarantined|queue-failed|quarantine-failed|secret-unavailable)|webhook-5xx)$/.test(a.alarm_name));
+    expect(webhook).toHaveLength(7);
   });
 
-  it("has 451 alarms in all (7 per table + 10), each with a unique name starting with the prefix", () => {
+  it("has 453 alarms in all (7 per table + 12), each with a unique name starting with the prefix", () => {
     const names = alarmsOf(tf).map((a) => a.alarm_name);
-    expect(names).toHaveLength(7 * 63 + 10);
+    expect(names).toHaveLength(7 * 63 + 12);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^cs-mirror-[a-z0-9_-]+$/);
   });
@@ -252,13 +252,16 @@ describe("alarm thresholds", () => {
     expect(stale.period * stale.evaluation_periods).toBeLessThanOrEqual(7 * 86400);
   });
 
-  it("alarms on the receiver's 401, 400/413 and 5xx answers from its own metrics, dimension service = its function name", () => {
+  it("alarms on the receiver's 401, 413, quarantines and 5xx answers from its own metrics, dimension service = its function name", () => {
     const receiver = resourceAt(defaults, "aws_lambda_function", "receiver/function");
     const receiverName = `\${aws_lambda_function.${resourcesOf(defaults, "aws_lambda_function").find(([n]) => n.startsWith("receiver_function_"))![0]}.function_name}`;
     const expected: [string, string, number, number][] = [
       ["receiver-unauthorized", "WebhookUnauthorized", 5, 20],
       ["receiver-rejected", "WebhookRejected", 1, 2],
+      // Any quarantined payload alarms within the 5-minute period, whatever the config says.
+      ["receiver-quarantined", "WebhookQuarantined", 1, 1],
       ["receiver-queue-failed", "WebhookQueueFailed", 1, 4],
+      ["receiver-quarantine-failed", "WebhookQuarantineFailed", 1, 4],
       ["receiver-secret-unavailable", "WebhookSecretUnavailable", 1, 4],
     ];
     for (const [name, metric, threshold, customThreshold] of expected) {

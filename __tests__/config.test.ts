@@ -4,12 +4,12 @@ import { problemsOf } from "./helpers/config";
 
 
 describe("deployment config", () => {
-  it("resolves an empty config to the defaults: every table ControlShift exports today, US buckets, local state", () => {
+  it("resolves an empty config to the defaults: every table ControlShift exports today, both production buckets, local state", () => {
     const config = resolveConfig({});
     expect(config).toEqual(defaultConfig());
     expect(config.tables).toHaveLength(63);
     expect(config.tables).toEqual(CONTROLSHIFT_TABLES);
-    expect(config.controlshift.exportBuckets).toEqual(["agra-data-exports-production"]);
+    expect(config.controlshift.exportBuckets).toEqual(["agra-data-exports-production", "agra-data-exports-production-eu-central-1"]);
     expect(config.backend).toEqual({ type: "local" });
   });
 
@@ -17,7 +17,8 @@ describe("deployment config", () => {
     const config = resolveConfig({ downloader: { timeoutSeconds: 600 }, tables: ["petitions"], controlshift: { region: "eu" } });
     expect(config.downloader).toEqual({ ...defaultConfig().downloader, timeoutSeconds: 600 });
     expect(config.tables).toEqual(["petitions"]);
-    expect(config.controlshift.exportBuckets).toEqual(["agra-data-exports-production-eu-central-1"]);
+    // Both production buckets, whatever controlshift.region says.
+    expect(config.controlshift.exportBuckets).toEqual(["agra-data-exports-production", "agra-data-exports-production-eu-central-1"]);
   });
 
   it("accepts ControlShift's staging bucket when listed explicitly", () => {

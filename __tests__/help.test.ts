@@ -15,6 +15,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type * as SecretsManagerModule from "@aws-sdk/client-secrets-manager";
 import type * as SqsModule from "@aws-sdk/client-sqs";
+import type * as S3Module from "@aws-sdk/client-s3";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import * as ts from "typescript";
@@ -37,6 +38,8 @@ import { readReceiverEnvironment } from "../handlers/receiver/config";
 import { BootstrapStatementError } from "../handlers/bootstrap/adapters";
 import { readBootstrapEnvironment } from "../handlers/bootstrap/config";
 import { adminStatements, checkOwner, EMPTY_CATALOG, operatorGrants, type BootstrapNames } from "../handlers/bootstrap/sql";
+import { REQUEST_SIZE_GUARD_BYTES } from "../handlers/receiver/receive";
+import { QUARANTINE_REASONS, parseQuarantineRecord } from "../handlers/shared/quarantine";
 import type * as ReceiverEntry from "../handlers/receiver";
 import { makeDownloadJob, sqsRecord } from "./helpers/download-jobs";
 import { TEST_SIGNING_SECRET, controlShiftSignature, webhookFixture } from "./fixtures/webhooks";
@@ -198,7 +201,7 @@ describe("help: the troubleshooting entries", () => {
     // The scan itself works: it finds classes of every part, through every level of inheritance.
     expect(classes.map((c) => c.name)).toEqual(
       expect.arrayContaining([
-        "BadRequestError",
+        "UnacceptablePayloadError",
         "EnvironmentError",
         "PermanentDownloadError",
         "DownloadJobError",
@@ -312,6 +315,7 @@ const RECEIVER_ENV = {
   DOWNLOAD_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/cs-mirror-downloads",
   TABLES: "petitions",
   CONTROLSHIFT_BUCKETS: "agra-data-exports-production",
+  QUARANTINE_BUCKET: "cs-mirror-exports-20240301020304123400000001",
   SECRET_CACHE_SECONDS: "300",
   MAX_BODY_BYTES: "65536",
   POWERTOOLS_SERVICE_NAME: "cs-mirror-receiver",
@@ -326,6 +330,7 @@ interface ReceiverSetup {
   readonly secret?: string;
   readonly secretFails?: boolean;
   readonly queueFails?: boolean;
+  readonly quarantineFails?: boolean;
   /** Replace the core by one that throws a TypeError (a bug). */
   readonly coreThrows?: boolean;
 }
@@ -334,7 +339,9 @@ async function receiverLines(setup: ReceiverSetup): Promise<Logged[]> {
   const env: Record<string, string> = { ...RECEIVER_ENV, ...setup.env };
   const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
   Object.assign(process.env, env);
-  let loaded: { handler: typeof ReceiverEntry.handler; sm: typeof SecretsManagerModule; sqs: typeof SqsModule } | undefined;
+  let loaded:
+    | { handler: typeof ReceiverEntry.handler; sm: typeof SecretsManagerModule; sqs: typeof SqsModule; s3: typeof S3Module }
+    | undefined;
   jest.isolateModules(() => {
     if (setup.coreThrows) {
       jest.doMock("../handlers/receiver/receive", () => ({
@@ -346,11 +353,18 @@ async function receiverLines(setup: ReceiverSetup): Promise<Logged[]> {
     loaded = {
       sm: require("@aws-sdk/client-secrets-manager"),
       sqs: require("@aws-sdk/client-sqs"),
+      s3: require("@aws-sdk/client-s3"),
       handler: (require("../handlers/receiver") as typeof ReceiverEntry).handler,
     };
   });
   jest.dontMock("../handlers/receiver/receive");
-  const { handler, sm, sqs } = loaded!;
+  const { handler, sm, sqs, s3 } = loaded!;
+  const bucket = mockClient(s3.S3Client);
+  if (setup.quarantineFails) {
+    bucket.on(s3.PutObjectCommand).rejects(Object.assign(new Error("Access Denied"), { name: "AccessDenied" }));
+  } else {
+    bucket.on(s3.PutObjectCommand).resolves({});
+  }
   const secrets = mockClient(sm.SecretsManagerClient);
   const queue = mockClient(sqs.SQSClient);
   if (setup.secretFails) {
@@ -388,6 +402,7 @@ async function receiverLines(setup: ReceiverSetup): Promise<Logged[]> {
     stderr.mockRestore();
     secrets.restore();
     queue.restore();
+    bucket.restore();
     for (const [name, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
@@ -551,22 +566,51 @@ const thrown = (f: () => unknown): Error => {
   throw new Error("expected an error");
 };
 
+/** One signed webhook per quarantine reason, through the Lambda entry: each lands on its own entry. */
+function quarantineScenarios(): Scenario[] {
+  const full = JSON.parse(FULL.toString("utf8")) as { type: string; data: Record<string, unknown>; jid: string };
+  const variant = (change: (event: Record<string, any>) => void) => {
+    const event = JSON.parse(JSON.stringify(full));
+    change(event);
+    return Buffer.from(JSON.stringify(event));
+  };
+  const bodies: Record<keyof typeof QUARANTINE_REASONS, { body: Buffer; env?: Record<string, string> }> = {
+    notJson: { body: Buffer.from("not json") },
+    notObject: { body: Buffer.from("[]") },
+    noType: { body: variant((e) => delete e.type) },
+    noData: { body: variant((e) => delete e.data) },
+    noTable: { body: variant((e) => delete e.data.table) },
+    badTable: { body: variant((e) => (e.data.table = "Petitions")) },
+    tooLarge: { body: FULL, env: { MAX_BODY_BYTES: "256" } },
+    noUrl: { body: variant((e) => delete e.data.url) },
+    unsafeUrl: { body: withFileUrl("https://agra-data-exports-production.s3", "http://agra-data-exports-production.s3") },
+    bucketNotAllowed: { body: withFileUrl("agra-data-exports-production.s3", "other-bucket.s3") },
+    badFileName: { body: withFileUrl("petitions_20240301020304.csv.bz2", "petitions.csv.bz2") },
+    badCompression: { body: variant((e) => (e.data.compression_format = "gzip")) },
+    compressionMismatch: { body: variant((e) => (e.data.compression_format = "none")) },
+  };
+  return Object.entries(bodies).map(([code, { body, env }]) => {
+    const reason = QUARANTINE_REASONS[code as keyof typeof QUARANTINE_REASONS];
+    return {
+      name: `receiver: quarantined because ${reason}`,
+      entry: `webhook quarantined: ${reason}   (`,
+      observe: () => receiverFailure({ body, env }),
+    };
+  });
+}
+
 const SCENARIOS: readonly Scenario[] = [
   // The receiver.
+  ...quarantineScenarios(),
   {
-    name: "receiver: a signed body that is not JSON",
-    entry: "webhook answered 400: <reason>",
-    observe: () => receiverFailure({ body: Buffer.from("not json") }),
+    name: "receiver: the quarantine cannot be written",
+    entry: "QuarantineWriteError:",
+    observe: () => receiverFailure({ body: Buffer.from("not json"), quarantineFails: true }),
   },
   {
-    name: "receiver: an export URL on another bucket",
-    entry: "webhook answered 400: data.url host",
-    observe: () => receiverFailure({ body: withFileUrl("agra-data-exports-production.s3", "other-bucket.s3") }),
-  },
-  {
-    name: "receiver: an export URL whose file name is not ControlShift's",
-    entry: "webhook answered 400: data.url: export file name",
-    observe: () => receiverFailure({ body: withFileUrl("petitions_20240301020304.csv.bz2", "petitions.csv.bz2") }),
+    name: "replay: a quarantined object that is not a record",
+    entry: "QuarantineRecordError:",
+    observe: async () => thrown(() => parseQuarantineRecord("not json")),
   },
   {
     name: "receiver: a body signed with another secret",
@@ -574,9 +618,9 @@ const SCENARIOS: readonly Scenario[] = [
     observe: () => receiverFailure({ secret: "another secret" }),
   },
   {
-    name: "receiver: a body over MAX_BODY_BYTES",
+    name: "receiver: a body over the size guard",
     entry: "webhook answered 413:",
-    observe: () => receiverFailure({ env: { MAX_BODY_BYTES: "256" } }),
+    observe: () => receiverFailure({ body: Buffer.alloc(REQUEST_SIZE_GUARD_BYTES + 1, "x") }),
   },
   {
     name: "receiver: Secrets Manager throttles",

@@ -5,6 +5,7 @@
  */
 import type * as SecretsManagerModule from "@aws-sdk/client-secrets-manager";
 import type * as SqsModule from "@aws-sdk/client-sqs";
+import type * as S3Module from "@aws-sdk/client-s3";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import type * as ReceiverEntry from "../handlers/receiver";
@@ -17,6 +18,7 @@ const ENV = {
   DOWNLOAD_QUEUE_URL: QUEUE_URL,
   TABLES: "petitions,signatures,members",
   CONTROLSHIFT_BUCKETS: "agra-data-exports-production,agra-data-exports-production-eu-central-1",
+  QUARANTINE_BUCKET: "cs-mirror-exports-20240301020304123400000001",
   SECRET_CACHE_SECONDS: "300",
   MAX_BODY_BYTES: "65536",
   POWERTOOLS_SERVICE_NAME: "cs-mirror-receiver",
@@ -51,19 +53,23 @@ function loadEntry(env: Record<string, string | undefined> = ENV) {
     handler: typeof ReceiverEntry.handler;
     sm: typeof SecretsManagerModule;
     sqs: typeof SqsModule;
+    s3: typeof S3Module;
   } | undefined;
   jest.isolateModules(() => {
     const sm: typeof SecretsManagerModule = require("@aws-sdk/client-secrets-manager");
     const sqs: typeof SqsModule = require("@aws-sdk/client-sqs");
+    const s3: typeof S3Module = require("@aws-sdk/client-s3");
     const entry: typeof ReceiverEntry = require("../handlers/receiver");
-    loaded = { handler: entry.handler, sm, sqs };
+    loaded = { handler: entry.handler, sm, sqs, s3 };
   });
-  const { handler, sm, sqs } = loaded!;
+  const { handler, sm, sqs, s3 } = loaded!;
   const secretsManager = mockClient(sm.SecretsManagerClient);
   const queue = mockClient(sqs.SQSClient);
   secretsManager.on(sm.GetSecretValueCommand).resolves({ ARN: SECRET_ARN, SecretString: `${TEST_SIGNING_SECRET}\n` });
   queue.on(sqs.SendMessageCommand).resolves({ MessageId: "2f0e7c2a-5d7e-4f1b-9f55-6b0c4a1e8d3b" });
-  return { handler, sm, sqs, secretsManager, queue };
+  const bucket = mockClient(s3.S3Client);
+  bucket.on(s3.PutObjectCommand).resolves({});
+  return { handler, sm, sqs, s3, secretsManager, queue, bucket };
 }
 
 /** Everything Powertools writes (logs and EMF metrics), one parsed JSON object per line. */
@@ -136,7 +142,7 @@ function json(response: APIGatewayProxyStructuredResultV2) {
 const FULL = webhookFixture("full-table-exported");
 
 describe("receiver entry: environment", () => {
-  it.each(["SIGNING_SECRET_ARN", "DOWNLOAD_QUEUE_URL", "TABLES", "CONTROLSHIFT_BUCKETS", "POWERTOOLS_METRICS_NAMESPACE"])(
+  it.each(["SIGNING_SECRET_ARN", "DOWNLOAD_QUEUE_URL", "TABLES", "CONTROLSHIFT_BUCKETS", "QUARANTINE_BUCKET", "POWERTOOLS_METRICS_NAMESPACE"])(
     "fails at cold start, naming %s, when it is missing",
     (name) => {
       expect(() => loadEntry({ ...ENV, [name]: undefined })).toThrow(new RegExp(`${name} is not set`));
@@ -356,33 +362,90 @@ describe("receiver entry: requests", () => {
     expect(output.metrics()).toEqual([{ namespace: "ControlShiftMirror", name: "WebhookIgnored", reason: "event-type" }]);
   });
 
-  it("answers 400 for a bad URL and logs it without the query string or the signature header", async () => {
-    const { handler, sqs, queue } = loadEntry();
+  it("quarantines a signed payload on another bucket: one PutObject, 200, WebhookQuarantined, nothing queued", async () => {
+    const { handler, sqs, queue, s3, bucket } = loadEntry();
     const output = captureOutput();
     const body = Buffer.from(FULL.toString("utf8").replace("agra-data-exports-production.s3", "other-bucket.s3"));
 
     const response = await handler(apiEvent(body));
 
-    expect(response.statusCode).toBe(400);
-    expect(json(response).error).toMatch(/host other-bucket\.s3\.amazonaws\.com is not one of the ControlShift export buckets/);
+    expect(response.statusCode).toBe(200);
+    expect(json(response)).toEqual({
+      status: "quarantined",
+      reason: "data.url is not on an allowed export bucket",
+      detail: expect.stringMatching(/host other-bucket\.s3\.amazonaws\.com is not one of the ControlShift export buckets/),
+    });
     expect(queue.commandCalls(sqs.SendMessageCommand)).toHaveLength(0);
-    expect(output.metrics().map((m) => m.name)).toEqual(["WebhookRejected"]);
+    const puts = bucket.commandCalls(s3.PutObjectCommand).map((c) => c.args[0].input);
+    expect(puts).toEqual([
+      expect.objectContaining({
+        Bucket: ENV.QUARANTINE_BUCKET,
+        Key: expect.stringMatching(/^quarantine\/pending\/\d{8}\/[0-9a-f]{64}\.json$/),
+        ContentType: "application/json",
+      }),
+    ]);
+    const stored = JSON.parse(String(puts[0].Body));
+    expect(stored).toEqual({
+      version: 1,
+      reason: "data.url is not on an allowed export bucket",
+      detail: json(response).detail,
+      receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      headers: expect.not.objectContaining({ "x-controlshift-webhook-signature": expect.anything() }),
+      body: body.toString("utf8"),
+      bodyEncoding: "utf8",
+    });
+    expect(output.metrics().map((m) => m.name)).toEqual(["WebhookQuarantined"]);
     const logs = output.records().filter((record) => record._aws === undefined);
     expect(logs).toEqual([
-      expect.objectContaining({ level: "WARN", statusCode: 400, sourceHost: "other-bucket.s3.amazonaws.com" }),
+      expect.objectContaining({
+        level: "WARN",
+        statusCode: 200,
+        message: "webhook quarantined: data.url is not on an allowed export bucket",
+        help: "see help: webhook quarantined: data.url is not on an allowed export bucket",
+        sourceHost: "other-bucket.s3.amazonaws.com",
+      }),
     ]);
     expect(output.raw()).not.toContain("X-Amz-");
     expect(output.raw()).not.toContain(controlShiftSignature(body));
   });
 
-  it("answers 413 for a body over MAX_BODY_BYTES without reading the secret", async () => {
-    const { handler, sm, secretsManager } = loadEntry({ ...ENV, MAX_BODY_BYTES: "256" });
+  it("answers 503 when the quarantine PutObject fails, so ControlShift retries", async () => {
+    const { handler, sqs, queue, s3, bucket } = loadEntry();
+    const output = captureOutput();
+    bucket.on(s3.PutObjectCommand).rejects(Object.assign(new Error("Access Denied"), { name: "AccessDenied" }));
+    const body = Buffer.from(FULL.toString("utf8").replace("agra-data-exports-production.s3", "other-bucket.s3"));
+
+    const response = await handler(apiEvent(body));
+
+    expect(response.statusCode).toBe(503);
+    expect(json(response)).toEqual({ error: "the payload could not be quarantined; retry later" });
+    expect(queue.commandCalls(sqs.SendMessageCommand)).toHaveLength(0);
+    expect(output.metrics().map((m) => m.name)).toEqual(["WebhookQuarantineFailed"]);
+    const logs = output.records().filter((record) => record._aws === undefined);
+    expect(logs).toEqual([expect.objectContaining({ level: "ERROR", statusCode: 503, help: "see help: QuarantineWriteError" })]);
+  });
+
+  it("quarantines a signed bulk-data body over MAX_BODY_BYTES (no 413), after checking the signature", async () => {
+    const { handler, sm, secretsManager, s3, bucket } = loadEntry({ ...ENV, MAX_BODY_BYTES: "256" });
     captureOutput();
 
     const response = await handler(apiEvent(FULL));
 
-    expect(response.statusCode).toBe(413);
-    expect(json(response)).toEqual({ error: "the body is larger than 256 bytes" });
-    expect(secretsManager.commandCalls(sm.GetSecretValueCommand)).toHaveLength(0);
+    expect(response.statusCode).toBe(200);
+    expect(json(response)).toMatchObject({ status: "quarantined", reason: "the body is larger than expected" });
+    expect(secretsManager.commandCalls(sm.GetSecretValueCommand)).toHaveLength(1);
+    expect(bucket.commandCalls(s3.PutObjectCommand)).toHaveLength(1);
+  });
+
+  it("answers 200 ignored to another event type over MAX_BODY_BYTES", async () => {
+    const { handler, s3, bucket } = loadEntry({ ...ENV, MAX_BODY_BYTES: "256" });
+    captureOutput();
+    const body = Buffer.from(JSON.stringify({ type: "petition.updated", data: { text: "x".repeat(100_000) } }));
+
+    const response = await handler(apiEvent(body));
+
+    expect(response.statusCode).toBe(200);
+    expect(json(response)).toEqual({ status: "ignored", reason: "event-type" });
+    expect(bucket.commandCalls(s3.PutObjectCommand)).toHaveLength(0);
   });
 });

@@ -4,6 +4,7 @@
  * HTTPS URL on a ControlShift bucket, loopback ones included.
  */
 import type * as SqsModule from "@aws-sdk/client-sqs";
+import type * as S3Module from "@aws-sdk/client-s3";
 import type * as SecretsManagerModule from "@aws-sdk/client-secrets-manager";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
@@ -101,6 +102,7 @@ describe("receiveWebhook and loopback prefixes", () => {
           refresh: async () => ({ value: TEST_SIGNING_SECRET, fetchedAt: now }),
         },
         queue: { send: async (job) => void sent.push(job) },
+        quarantine: { put: async () => undefined },
         clock: () => now,
         report: () => undefined,
       },
@@ -108,11 +110,11 @@ describe("receiveWebhook and loopback prefixes", () => {
     return { response, json: JSON.parse(response.body), sent };
   }
 
-  it("answers 400 and queues nothing for a loopback URL when no prefix is configured", async () => {
+  it("quarantines and queues nothing for a loopback URL when no prefix is configured", async () => {
     const { body, signature } = signedBody(LOCAL_URL);
     const { response, json, sent } = await receive(body, signature);
-    expect(response.statusCode).toBe(400);
-    expect(json).toEqual({ error: "data.url must use https, not http" });
+    expect(response.statusCode).toBe(200);
+    expect(json).toEqual({ status: "quarantined", reason: "data.url is not a safe https URL", detail: "data.url must use https, not http" });
     expect(sent).toEqual([]);
   });
 
@@ -132,6 +134,7 @@ describe("the receiver Lambda entry", () => {
     DOWNLOAD_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/cs-mirror-downloads",
     TABLES: "petitions",
     CONTROLSHIFT_BUCKETS: BUCKETS.join(","),
+    QUARANTINE_BUCKET: "cs-mirror-exports-20240301020304123400000001",
     SECRET_CACHE_SECONDS: "300",
     MAX_BODY_BYTES: "65536",
     POWERTOOLS_SERVICE_NAME: "cs-mirror-receiver",
@@ -149,19 +152,27 @@ describe("the receiver Lambda entry", () => {
     jest.restoreAllMocks();
   });
 
-  it("answers 400 to a signed webhook whose URL is on 127.0.0.1, and sends nothing to SQS", async () => {
+  it("quarantines a signed webhook whose URL is on 127.0.0.1, and sends nothing to SQS", async () => {
     process.env = { ...saved, ...ENV };
     jest.spyOn(process.stdout, "write").mockImplementation(() => true);
     jest.spyOn(process.stderr, "write").mockImplementation(() => true);
-    let loaded: { handler: typeof ReceiverEntry.handler; sm: typeof SecretsManagerModule; sqs: typeof SqsModule };
+    let loaded: {
+      handler: typeof ReceiverEntry.handler;
+      sm: typeof SecretsManagerModule;
+      sqs: typeof SqsModule;
+      s3: typeof S3Module;
+    };
     jest.isolateModules(() => {
       loaded = {
         sm: require("@aws-sdk/client-secrets-manager"),
         sqs: require("@aws-sdk/client-sqs"),
+        s3: require("@aws-sdk/client-s3"),
         handler: (require("../handlers/receiver") as typeof ReceiverEntry).handler,
       };
     });
-    const { handler, sm, sqs } = loaded!;
+    const { handler, sm, sqs, s3 } = loaded!;
+    const bucket = mockClient(s3.S3Client);
+    bucket.on(s3.PutObjectCommand).resolves({});
     mockClient(sm.SecretsManagerClient).on(sm.GetSecretValueCommand).resolves({ SecretString: TEST_SIGNING_SECRET });
     const queue = mockClient(sqs.SQSClient);
     queue.on(sqs.SendMessageCommand).resolves({ MessageId: "m-1" });
@@ -179,8 +190,9 @@ describe("the receiver Lambda entry", () => {
     } as unknown as APIGatewayProxyEventV2;
     const response = await handler(event);
 
-    expect(response.statusCode).toBe(400);
-    expect(JSON.parse(response.body ?? "")).toEqual({ error: "data.url must use https, not http" });
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body ?? "")).toMatchObject({ status: "quarantined", detail: "data.url must use https, not http" });
     expect(queue.commandCalls(sqs.SendMessageCommand)).toHaveLength(0);
+    expect(bucket.commandCalls(s3.PutObjectCommand)).toHaveLength(1);
   });
 });

@@ -4,13 +4,16 @@
  */
 import type { DownloadJob } from "../handlers/shared/export-file";
 import {
+  QuarantineWriteError,
   QueueSendError,
   type SigningSecret,
   type SigningSecretSource,
   SigningSecretUnavailableError,
   type WebhookOutcome,
 } from "../handlers/receiver/ports";
+import { QUARANTINE_REASONS, type QuarantineRecord, decodeBody } from "../handlers/shared/quarantine";
 import {
+  REQUEST_SIZE_GUARD_BYTES,
   ROTATION_REFETCH_AFTER_MS,
   type ReceiverSettings,
   type WebhookRequest,
@@ -70,6 +73,17 @@ class FakeQueue {
   }
 }
 
+/** The quarantine store: records what was put, or fails with `failure`. */
+class FakeQuarantine {
+  readonly stored = new Map<string, QuarantineRecord>();
+  constructor(private readonly failure?: Error) {}
+
+  async put(key: string, record: QuarantineRecord): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    this.stored.set(key, record);
+  }
+}
+
 const freshSecret = (value: string | undefined, ageMs = 0): SigningSecret => ({
   value,
   fetchedAt: new Date(NOW.getTime() - ageMs),
@@ -78,21 +92,31 @@ const freshSecret = (value: string | undefined, ageMs = 0): SigningSecret => ({
 interface Run {
   secret?: FakeSecretSource;
   queue?: FakeQueue;
+  quarantine?: FakeQuarantine;
   settings?: Partial<ReceiverSettings>;
 }
 
 async function receive(request: WebhookRequest, run: Run = {}) {
   const secret = run.secret ?? new FakeSecretSource(freshSecret(TEST_SIGNING_SECRET));
   const queue = run.queue ?? new FakeQueue();
+  const quarantine = run.quarantine ?? new FakeQuarantine();
   const outcomes: WebhookOutcome[] = [];
   const response = await receiveWebhook(
     request,
     { ...SETTINGS, ...run.settings },
-    { secret, queue, clock: () => NOW, report: (outcome) => outcomes.push(outcome) },
+    { secret, queue, quarantine, clock: () => NOW, report: (outcome) => outcomes.push(outcome) },
   );
   expect(outcomes).toHaveLength(1);
   expect(response.headers).toEqual({ "content-type": "application/json" });
-  return { response, json: JSON.parse(response.body), outcome: outcomes[0], sent: queue.sent, queue, secret };
+  return {
+    response,
+    json: JSON.parse(response.body),
+    outcome: outcomes[0],
+    sent: queue.sent,
+    queue,
+    secret,
+    quarantined: [...quarantine.stored.entries()],
+  };
 }
 
 /** A request as ControlShift sends it: the raw body signed with the test secret, header name in API Gateway's case. */
@@ -484,118 +508,186 @@ describe("receiveWebhook: queueing", () => {
 describe("receiveWebhook: body size", () => {
   const raw = webhookFixture("full-table-exported");
 
-  it("answers 413 when the body is larger than MAX_BODY_BYTES, before reading the secret", async () => {
-    const { response, json, outcome, sent, secret } = await receive(signed(raw), {
-      settings: { maxBodyBytes: raw.length - 1 },
+  it("answers 413 when the body is over the size guard, before reading the secret", async () => {
+    const body = "x".repeat(REQUEST_SIZE_GUARD_BYTES + 1);
+    const { response, json, outcome, sent, secret, quarantined } = await receive(signed(body));
+
+    expect(response.statusCode).toBe(413);
+    expect(json).toEqual({ error: `the body is larger than ${REQUEST_SIZE_GUARD_BYTES} bytes` });
+    expect(outcome.metric).toBe("WebhookRejected");
+    expect(sent).toEqual([]);
+    expect(quarantined).toEqual([]);
+    expect(secret.calls).toEqual([]);
+  });
+
+  it("answers 413 when a base64-encoded body decodes to more than the guard", async () => {
+    const body = Buffer.alloc(REQUEST_SIZE_GUARD_BYTES + 1, "x");
+    const { response, secret } = await receive({
+      headers: { "x-controlshift-webhook-signature": controlShiftSignature(body) },
+      body: body.toString("base64"),
+      isBase64Encoded: true,
     });
 
     expect(response.statusCode).toBe(413);
-    expect(json).toEqual({ error: `the body is larger than ${raw.length - 1} bytes` });
-    expect(outcome.metric).toBe("WebhookRejected");
+    expect(secret.calls).toEqual([]);
+  });
+
+  it("takes a body of exactly the guard's size and checks its signature", async () => {
+    const body = JSON.stringify({ type: "signature.created", data: { pad: "" } });
+    const padded = body.replace('"pad":""', `"pad":"${"x".repeat(REQUEST_SIZE_GUARD_BYTES - body.length)}"`);
+    expect(Buffer.byteLength(padded)).toBe(REQUEST_SIZE_GUARD_BYTES);
+    const { response, json } = await receive(signed(padded));
+
+    expect(response.statusCode).toBe(200);
+    expect(json).toEqual({ status: "ignored", reason: "event-type" });
+  });
+
+  it("quarantines a signed bulk-data body over MAX_BODY_BYTES instead of refusing it", async () => {
+    const { response, json, outcome, sent, quarantined } = await receive(signed(raw), {
+      settings: { maxBodyBytes: raw.length - 1 },
+    });
+
+    expect(response.statusCode).toBe(200);
+    expect(json).toEqual({
+      status: "quarantined",
+      reason: "the body is larger than expected",
+      detail: `the body is ${raw.length} bytes, more than receiver.maxBodyBytes (${raw.length - 1}) for a data.full_table_exported webhook`,
+    });
+    expect(outcome.metric).toBe("WebhookQuarantined");
     expect(sent).toEqual([]);
-    expect(secret.calls).toEqual([]);
+    expect(quarantined).toHaveLength(1);
+    expect(decodeBody(quarantined[0][1])).toEqual(raw);
   });
 
-  it("answers 413 when a base64-encoded body decodes to more than MAX_BODY_BYTES", async () => {
-    const { response, secret } = await receive(
-      { headers: { "x-controlshift-webhook-signature": controlShiftSignature(raw) }, body: raw.toString("base64"), isBase64Encoded: true },
-      { settings: { maxBodyBytes: raw.length - 1 } },
-    );
+  it("counts UTF-8 bytes, not characters, against MAX_BODY_BYTES", async () => {
+    const event = webhookFixtureJson("full-table-exported");
+    (event as Record<string, unknown>).note = "é".repeat(40);
+    const body = JSON.stringify(event);
+    const { json } = await receive(signed(body), { settings: { maxBodyBytes: body.length } });
 
-    expect(response.statusCode).toBe(413);
-    expect(secret.calls).toEqual([]);
+    expect(json).toMatchObject({ status: "quarantined", reason: "the body is larger than expected" });
   });
 
-  it("answers 413 when the body has fewer characters than the limit but more UTF-8 bytes", async () => {
-    const body = JSON.stringify({ type: "signature.created", data: { name: "é".repeat(40) } });
-    expect(body.length).toBeLessThanOrEqual(100);
-    expect(Buffer.byteLength(body)).toBeGreaterThan(100);
-    const { response } = await receive(signed(body), { settings: { maxBodyBytes: 100 } });
+  it.each([
+    ["1 MiB", 1024 * 1024],
+    ["5 MiB", 5 * 1024 * 1024],
+  ])("answers 200 ignored for another event type of %s, whatever MAX_BODY_BYTES says", async (_name, size) => {
+    const head = JSON.stringify({ type: "petition.updated", data: { description: "" } });
+    const body = head.replace('"description":""', `"description":"${"a".repeat(size - head.length)}"`);
+    const { response, json, sent, quarantined } = await receive(signed(body), { settings: { maxBodyBytes: 65_536 } });
 
-    expect(response.statusCode).toBe(413);
+    expect(response.statusCode).toBe(200);
+    expect(json).toEqual({ status: "ignored", reason: "event-type" });
+    expect(sent).toEqual([]);
+    expect(quarantined).toEqual([]);
   });
 });
 
-describe("receiveWebhook: payloads that can never be accepted", () => {
-  async function expectRejected(request: WebhookRequest, error: RegExp) {
+describe("receiveWebhook: signed payloads it cannot act on are quarantined, never refused", () => {
+  /**
+   * Every path that answered 400 before: now 200 "quarantined", nothing queued, and one record stored with the raw
+   * body, the headers without the signature, the reason and the time.
+   */
+  async function expectRejected(request: WebhookRequest, detail: RegExp, reason?: string) {
     const result = await receive(request);
-    expect(result.response.statusCode).toBe(400);
-    expect(result.json).toEqual({ error: expect.stringMatching(error) });
-    expect(result.outcome).toMatchObject({ metric: "WebhookRejected", level: "warn" });
+    expect(result.response.statusCode).toBe(200);
+    expect(result.json).toEqual({ status: "quarantined", reason: expect.any(String), detail: expect.stringMatching(detail) });
+    if (reason !== undefined) expect(result.json.reason).toBe(reason);
+    expect(Object.values(QUARANTINE_REASONS)).toContain(result.json.reason);
+    expect(result.outcome).toMatchObject({
+      metric: "WebhookQuarantined",
+      level: "warn",
+      message: `webhook quarantined: ${result.json.reason}`,
+      help: `see help: webhook quarantined: ${result.json.reason}`,
+    });
     expect(result.sent).toEqual([]);
+    expect(result.queue.attempts).toEqual([]);
+    expect(result.quarantined).toHaveLength(1);
+    const [key, record] = result.quarantined[0];
+    expect(key).toMatch(/^quarantine\/pending\/20240301\/[0-9a-f]{64}\.json$/);
+    expect(record).toEqual({
+      version: 1,
+      reason: result.json.reason,
+      detail: result.json.detail,
+      receivedAt: NOW.toISOString(),
+      headers: { "content-type": "application/json" },
+      body: expect.any(String),
+      bodyEncoding: "utf8",
+    });
+    expect(decodeBody(record).toString()).toBe(request.body);
     // Neither the answer nor the log may carry the presigned URL's signature.
     expect(result.response.body).not.toContain("X-Amz-");
     expect(JSON.stringify(result.outcome)).not.toContain("X-Amz-");
     return result;
   }
 
-  it("answers 400 when the body is not JSON", async () => {
-    await expectRejected(signed(`{"type":"data.full_table_exported","data":{"url":"https://x/?X-Amz-Signature=abc"`), /^the body is not valid JSON$/);
+  it("quarantines, answering 200, when the body is not JSON", async () => {
+    await expectRejected(signed(`{"type":"data.full_table_exported","data":{"url":"https://x/?X-Amz-Signature=abc"`), /^the body is not valid JSON$/, QUARANTINE_REASONS.notJson);
   });
 
-  it("answers 400 when the body is empty", async () => {
-    await expectRejected(signed(""), /not valid JSON/);
+  it("quarantines, answering 200, when the body is empty", async () => {
+    await expectRejected(signed(""), /not valid JSON/, QUARANTINE_REASONS.notJson);
   });
 
   it.each([["an array", "[]"], ["null", "null"], ["a string", '"data.full_table_exported"']])(
-    "answers 400 when the body is %s, not an object",
+    "quarantines, answering 200, when the body is %s, not an object",
     async (_name, body) => {
-      await expectRejected(signed(body), /^the body is not a JSON object$/);
+      await expectRejected(signed(body), /^the body is not a JSON object$/, QUARANTINE_REASONS.notObject);
     },
   );
 
-  it("answers 400 when type is missing", async () => {
+  it("quarantines, answering 200, when type is missing", async () => {
     const event: Partial<ReturnType<typeof webhookFixtureJson>> = webhookFixtureJson("full-table-exported");
     delete event.type;
-    await expectRejected(signed(JSON.stringify(event)), /^type is missing or not a string$/);
+    await expectRejected(signed(JSON.stringify(event)), /^type is missing or not a string$/, QUARANTINE_REASONS.noType);
   });
 
-  it("answers 400 when data is missing", async () => {
-    await expectRejected(signed(JSON.stringify({ type: "data.full_table_exported", jid: "x" })), /^data is missing or not an object$/);
+  it("quarantines, answering 200, when data is missing", async () => {
+    await expectRejected(signed(JSON.stringify({ type: "data.full_table_exported", jid: "x" })), /^data is missing or not an object$/, QUARANTINE_REASONS.noData);
   });
 
-  it("answers 400 when data.table is missing", async () => {
-    await expectRejected(signedVariant((data) => delete data.table), /^data\.table is missing or not a string$/);
+  it("quarantines, answering 200, when data.table is missing", async () => {
+    await expectRejected(signedVariant((data) => delete data.table), /^data\.table is missing or not a string$/, QUARANTINE_REASONS.noTable);
   });
 
   it.each(["Petitions", "petitions; drop table members", "../petitions", "", "1petitions", "a".repeat(64)])(
-    "answers 400 when data.table is not a table name: %j",
+    "quarantines, answering 200, when data.table is not a table name: %j",
     async (table) => {
-      await expectRejected(signedVariant((data) => (data.table = table)), /^data\.table .* is not a table name/);
+      await expectRejected(signedVariant((data) => (data.table = table)), /^data\.table .* is not a table name/, QUARANTINE_REASONS.badTable);
     },
   );
 
-  it("answers 400 when data.url is missing", async () => {
-    await expectRejected(signedVariant((data) => delete data.url), /^data\.url is missing or not a string$/);
+  it("quarantines, answering 200, when data.url is missing", async () => {
+    await expectRejected(signedVariant((data) => delete data.url), /^data\.url is missing or not a string$/, QUARANTINE_REASONS.noUrl);
   });
 
-  it("answers 400 when data.url does not parse", async () => {
-    await expectRejected(withUrl(`not a url ${FULL_PATH}?${PRESIGNED_QUERY}`), /^data\.url is not a valid URL$/);
+  it("quarantines, answering 200, when data.url does not parse", async () => {
+    await expectRejected(withUrl(`not a url ${FULL_PATH}?${PRESIGNED_QUERY}`), /^data\.url is not a valid URL$/, QUARANTINE_REASONS.unsafeUrl);
   });
 
-  it("answers 400 when data.url is not https", async () => {
+  it("quarantines, answering 200, when data.url is not https", async () => {
     await expectRejected(
       withUrl(`http://agra-data-exports-production.s3.amazonaws.com${FULL_PATH}?${PRESIGNED_QUERY}`),
-      /^data\.url must use https, not http$/,
+      /^data\.url must use https, not http$/, QUARANTINE_REASONS.unsafeUrl,
     );
   });
 
-  it("answers 400 when data.url carries credentials", async () => {
+  it("quarantines, answering 200, when data.url carries credentials", async () => {
     await expectRejected(
       withUrl(`https://user:pass@agra-data-exports-production.s3.amazonaws.com${FULL_PATH}?${PRESIGNED_QUERY}`),
-      /^data\.url must not carry credentials$/,
+      /^data\.url must not carry credentials$/, QUARANTINE_REASONS.unsafeUrl,
     );
   });
 
-  it("answers 400 when data.url names a port other than 443", async () => {
+  it("quarantines, answering 200, when data.url names a port other than 443", async () => {
     await expectRejected(
       withUrl(`https://agra-data-exports-production.s3.amazonaws.com:8443${FULL_PATH}?${PRESIGNED_QUERY}`),
-      /^data\.url must not name port 8443$/,
+      /^data\.url must not name port 8443$/, QUARANTINE_REASONS.unsafeUrl,
     );
   });
 
-  it.each(["169.254.169.254", "[::1]", "0x7f.1"])("answers 400 when the data.url host is an IP address: %s", async (host) => {
-    await expectRejected(withUrl(`https://${host}${FULL_PATH}?${PRESIGNED_QUERY}`), /is an IP address/);
+  it.each(["169.254.169.254", "[::1]", "0x7f.1"])("quarantines, answering 200, when the data.url host is an IP address: %s", async (host) => {
+    await expectRejected(withUrl(`https://${host}${FULL_PATH}?${PRESIGNED_QUERY}`), /is an IP address/, QUARANTINE_REASONS.unsafeUrl);
   });
 
   it.each([
@@ -608,73 +700,73 @@ describe("receiveWebhook: payloads that can never be accepted", () => {
     ["path-style S3", "s3.amazonaws.com"],
     ["a trailing dot", "agra-data-exports-production.s3.amazonaws.com."],
     ["another service", "agra-data-exports-production.s3-website-us-east-1.amazonaws.com"],
-  ])("answers 400 when the data.url host is not an allowed ControlShift bucket: %s", async (_name, host) => {
+  ])("quarantines, answering 200, when the data.url host is not an allowed ControlShift bucket: %s", async (_name, host) => {
     await expectRejected(
       withUrl(`https://${host}${FULL_PATH}?${PRESIGNED_QUERY}`),
-      /^data\.url host .* is not one of the ControlShift export buckets/,
+      /^data\.url host .* is not one of the ControlShift export buckets/, QUARANTINE_REASONS.bucketNotAllowed,
     );
   });
 
-  it("answers 400 when the file name is not ControlShift's", async () => {
+  it("quarantines, answering 200, when the file name is not ControlShift's", async () => {
     await expectRejected(
       withUrl(`https://agra-data-exports-production.s3.amazonaws.com/acme/full/petitions/20240301/petitions.csv?${PRESIGNED_QUERY}`),
-      /^data\.url: export file name "petitions\.csv" is not <table>_<YYYYMMDDHHMMSS>/,
+      /^data\.url: export file name "petitions\.csv" is not <table>_<YYYYMMDDHHMMSS>/, QUARANTINE_REASONS.badFileName,
     );
   });
 
-  it("answers 400 when the URL path ends with a slash", async () => {
+  it("quarantines, answering 200, when the URL path ends with a slash", async () => {
     await expectRejected(
       withUrl(`https://agra-data-exports-production.s3.amazonaws.com/acme/full/petitions/?${PRESIGNED_QUERY}`),
-      /^data\.url: export file name "" is not/,
+      /^data\.url: export file name "" is not/, QUARANTINE_REASONS.badFileName,
     );
   });
 
-  it("answers 400 when the file name is for another table than data.table", async () => {
+  it("quarantines, answering 200, when the file name is for another table than data.table", async () => {
     await expectRejected(
       withUrl(
         `https://agra-data-exports-production.s3.amazonaws.com/acme/full/members/20240301/members_20240301020304.csv.bz2?${PRESIGNED_QUERY}`,
       ),
-      /is for table "members", but the payload says "petitions"/,
+      /is for table "members", but the payload says "petitions"/, QUARANTINE_REASONS.badFileName,
     );
   });
 
-  it("answers 400 when the file name carries an impossible timestamp", async () => {
+  it("quarantines, answering 200, when the file name carries an impossible timestamp", async () => {
     await expectRejected(
       withUrl(
         `https://agra-data-exports-production.s3.amazonaws.com/acme/full/petitions/20241301/petitions_20241301020304.csv.bz2?${PRESIGNED_QUERY}`,
       ),
-      /impossible timestamp/,
+      /impossible timestamp/, QUARANTINE_REASONS.badFileName,
     );
   });
 
-  it("answers 400 when compression_format is neither bzip2 nor none", async () => {
+  it("quarantines, answering 200, when compression_format is neither bzip2 nor none", async () => {
     await expectRejected(
       signedVariant((data) => (data.compression_format = "gzip")),
-      /^data\.compression_format "gzip" is not bzip2 or none$/,
+      /^data\.compression_format "gzip" is not bzip2 or none$/, QUARANTINE_REASONS.badCompression,
     );
   });
 
-  it("answers 400 when compression_format is not a string", async () => {
+  it("quarantines, answering 200, when compression_format is not a string", async () => {
     await expectRejected(
       signedVariant((data) => (data.compression_format = 1)),
-      /^data\.compression_format 1 is not bzip2 or none$/,
+      /^data\.compression_format 1 is not bzip2 or none$/, QUARANTINE_REASONS.badCompression,
     );
   });
 
-  it("answers 400 when compression_format is none but the path ends in .bz2", async () => {
+  it("quarantines, answering 200, when compression_format is none but the path ends in .bz2", async () => {
     await expectRejected(
       signedVariant((data) => (data.compression_format = "none")),
-      /^data\.compression_format is none, but the file name petitions_20240301020304\.csv\.bz2 ends in \.bz2$/,
+      /^data\.compression_format is none, but the file name petitions_20240301020304\.csv\.bz2 ends in \.bz2$/, QUARANTINE_REASONS.compressionMismatch,
     );
   });
 
-  it("answers 400 when compression_format is bzip2 but the path does not end in .bz2", async () => {
+  it("quarantines, answering 200, when compression_format is bzip2 but the path does not end in .bz2", async () => {
     const event = webhookFixtureJson("incremental-table-exported");
     event.data.compression_format = "bzip2";
-    await expectRejected(signed(JSON.stringify(event)), /is bzip2, but the file name .* does not end in \.bz2$/);
+    await expectRejected(signed(JSON.stringify(event)), /is bzip2, but the file name .* does not end in \.bz2$/, QUARANTINE_REASONS.compressionMismatch);
   });
 
-  it("logs a rejected payload with the URL's host and path but not its query", async () => {
+  it("logs a quarantined payload with the URL's host and path but not its query", async () => {
     const { outcome } = await expectRejected(
       signedVariant((data) => (data.compression_format = "none")),
       /compression_format/,
@@ -685,8 +777,94 @@ describe("receiveWebhook: payloads that can never be accepted", () => {
       table: "petitions",
       sourceHost: "agra-data-exports-production.s3.amazonaws.com",
       sourcePath: FULL_PATH,
-      reason: expect.stringMatching(/compression_format/),
+      quarantineReason: QUARANTINE_REASONS.compressionMismatch,
+      detail: expect.stringMatching(/compression_format/),
+      quarantineKey: expect.stringMatching(/^quarantine\/pending\//),
     });
     expect(outcome.error).toBeUndefined();
+  });
+
+  it("stores the headers without the signature or credentials, and a non-UTF-8 body as base64", async () => {
+    const body = Buffer.concat([Buffer.from('{"type":"data.full_table_exported","data":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const { response, json, quarantined } = await receive({
+      headers: {
+        "Content-Type": "application/json",
+        "X-ControlShift-Webhook-Signature": controlShiftSignature(body),
+        Authorization: "Basic dXNlcjpwYXNz",
+        "User-Agent": "ControlShift Webhooks",
+      },
+      body: body.toString("base64"),
+      isBase64Encoded: true,
+    });
+
+    expect(response.statusCode).toBe(200);
+    expect(json.status).toBe("quarantined");
+    const [, record] = quarantined[0];
+    expect(record.headers).toEqual({ "content-type": "application/json", "user-agent": "ControlShift Webhooks" });
+    expect(record.bodyEncoding).toBe("base64");
+    expect(decodeBody(record)).toEqual(body);
+  });
+
+  it("stores a ControlShift retry of the same payload (a new jid) under the same key", async () => {
+    const first = webhookFixtureJson("full-table-exported");
+    first.data.compression_format = "gzip";
+    const retry = { ...first, jid: "a-new-job-id-for-the-retry" };
+    const a = await receive(signed(JSON.stringify(first)));
+    const b = await receive(signed(JSON.stringify(retry)));
+    const other = await receive(signed(JSON.stringify({ ...first, data: { ...first.data, table: "signatures" } })));
+
+    expect(a.quarantined[0][0]).toBe(b.quarantined[0][0]);
+    expect(other.quarantined[0][0]).not.toBe(a.quarantined[0][0]);
+  });
+
+  it("answers 503 and queues nothing when the quarantine cannot be written, so ControlShift retries", async () => {
+    const s3Error = Object.assign(new Error("Access Denied"), { name: "AccessDenied" });
+    const quarantine = new FakeQuarantine(s3Error);
+    const { response, json, outcome, sent } = await receive(signedVariant((data) => (data.compression_format = "gzip")), {
+      quarantine,
+    });
+
+    expect(response.statusCode).toBe(503);
+    expect(json).toEqual({ error: "the payload could not be quarantined; retry later" });
+    expect(outcome).toMatchObject({ metric: "WebhookQuarantineFailed", level: "error" });
+    expect(outcome.error).toBeInstanceOf(QuarantineWriteError);
+    expect(outcome.error?.cause).toBe(s3Error);
+    expect(outcome.details).toMatchObject({ quarantineReason: QUARANTINE_REASONS.badCompression });
+    expect(sent).toEqual([]);
+  });
+
+  it("still answers 401 to an unsigned or wrongly signed payload it could not act on, storing nothing", async () => {
+    const bad = signedVariant((data) => (data.compression_format = "gzip"));
+    const unsigned = await receive({ ...bad, headers: { "content-type": "application/json" } });
+    const wrong = await receive(signed(bad.body!, "another secret"));
+
+    for (const r of [unsigned, wrong]) {
+      expect(r.response.statusCode).toBe(401);
+      expect(r.quarantined).toEqual([]);
+      expect(r.sent).toEqual([]);
+    }
+  });
+});
+
+describe("receiveWebhook: both ControlShift production buckets", () => {
+  it.each([
+    ["the US bucket", "agra-data-exports-production.s3.amazonaws.com"],
+    ["the EU bucket", "agra-data-exports-production-eu-central-1.s3.amazonaws.com"],
+    ["the EU bucket's regional host", "agra-data-exports-production-eu-central-1.s3.eu-central-1.amazonaws.com"],
+  ])("queues an export on %s with the default allow-list", async (_name, host) => {
+    const { response, json, sent } = await receive(withUrl(`https://${host}${FULL_PATH}?${PRESIGNED_QUERY}`));
+
+    expect(response.statusCode).toBe(200);
+    expect(json.status).toBe("queued");
+    expect(sent).toHaveLength(1);
+  });
+
+  it("quarantines the staging bucket unless it is configured", async () => {
+    const url = `https://agra-data-exports-staging.s3.amazonaws.com${FULL_PATH}?${PRESIGNED_QUERY}`;
+    const refused = await receive(withUrl(url));
+    const allowed = await receive(withUrl(url), { settings: { buckets: [...SETTINGS.buckets, "agra-data-exports-staging"] } });
+
+    expect(refused.json).toMatchObject({ status: "quarantined", reason: QUARANTINE_REASONS.bucketNotAllowed });
+    expect(allowed.json).toMatchObject({ status: "queued" });
   });
 });

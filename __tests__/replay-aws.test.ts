@@ -5,58 +5,13 @@
  * s3rver in replay-reload.test.ts.
  */
 import { createHash } from "node:crypto";
-import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { LoopbackSqs } from "./helpers/loopback-sqs";
 import { sqsMessagePeeker, sqsMessageSender, sqsMoveTasks, sqsQueueResolver } from "../scripts/replay/aws";
 
 const ACCOUNT = "123456789012";
 const arnOf = (name: string) => `arn:aws:sqs:us-east-1:${ACCOUNT}:${name}`;
 const md5 = (text: string) => createHash("md5").update(text).digest("hex");
-
-interface Recorded {
-  readonly action: string;
-  readonly input: Record<string, unknown>;
-}
-
-type Reply = { status?: number; body: unknown; headers?: Record<string, string> };
-
-/** An SQS endpoint: `x-amz-target: AmazonSQS.<Action>`, JSON in and out; answers from `replies`, in order per action. */
-class LoopbackSqs {
-  readonly requests: Recorded[] = [];
-  readonly replies = new Map<string, Array<(input: Record<string, unknown>) => Reply>>();
-  private server!: Server;
-  endpoint = "";
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.listen(0, "127.0.0.1");
-    await once(this.server, "listening");
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  reply(action: string, ...replies: Array<(input: Record<string, unknown>) => Reply>): void {
-    this.replies.set(action, [...(this.replies.get(action) ?? []), ...replies]);
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const action = String(req.headers["x-amz-target"]).replace(/^AmazonSQS\./, "");
-    const input = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, unknown>;
-    this.requests.push({ action, input });
-    const next = this.replies.get(action)?.shift();
-    const reply: Reply = next ? next(input) : { status: 500, body: { __type: "InternalError", message: `no reply for ${action}` } };
-    res.writeHead(reply.status ?? 200, { "content-type": "application/x-amz-json-1.0", ...reply.headers });
-    res.end(JSON.stringify(reply.body));
-  }
-}
 
 const sqsServer = new LoopbackSqs();
 let client: SQSClient;

@@ -65,8 +65,8 @@ describe("parseReplayArgs", () => {
   });
 
   it.each([
-    [[], "a command is missing: redrive or reload (see `npm run replay -- --help`)"],
-    [["replay"], 'unknown command "replay": the commands are redrive and reload (see `npm run replay -- --help`)'],
+    [[], "a command is missing: redrive, reload or quarantine (see `npm run replay -- --help`)"],
+    [["replay"], 'unknown command "replay": the commands are redrive, reload and quarantine (see `npm run replay -- --help`)'],
     [["reload"], "reload needs a table, such as petitions (see `npm run replay -- reload --help`)"],
     [["reload", "petitions", "signatures"], "reload takes one table, not petitions signatures (see `npm run replay -- reload --help`)"],
     [["reload", "petitions", "--from", "2024-03-01"], '--from "2024-03-01" must be a day written YYYYMMDD, such as 20240301 (see `npm run replay -- reload --help`)'],
@@ -87,7 +87,7 @@ describe("parseReplayArgs", () => {
     [["redrive", "downloads", "--rate", "501"], '--rate "501" must be a whole number from 1 to 500 (see `npm run replay -- redrive --help`)'],
     [["redrive", "downloads", "--status", "--execute"], "--status only reads: --execute does not go with it (see `npm run replay -- redrive --help`)"],
     [["redrive", "downloads", "--prefix", "a", "--prefix", "b"], "--prefix is given twice (see `npm run replay -- redrive --help`)"],
-    [["help", "frobnicate"], 'no help on "frobnicate": the commands are redrive and reload (see `npm run replay -- --help`)'],
+    [["help", "frobnicate"], 'no help on "frobnicate": the commands are redrive, reload and quarantine (see `npm run replay -- --help`)'],
   ])("refuses %j", (argv, message) => {
     expect(() => parseReplayArgs(argv)).toThrow(message);
   });

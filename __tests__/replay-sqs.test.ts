@@ -121,7 +121,9 @@ class FakeAws implements QueueResolver, MessagePeeker, MessageSender {
   }
 
   ports(): ReplayPorts {
+    const noObjects = () => Promise.reject(new Error("no single-object S3 call in these tests"));
     return {
+      store: { get: noObjects, put: noObjects, delete: noObjects },
       objects: {
         list: async (bucket, prefix) => {
           this.calls.push({ op: "list-objects", bucket, prefix });

@@ -65,10 +65,17 @@ describe("exports bucket", () => {
     const rules = resourceAt(tf, "aws_s3_bucket_lifecycle_configuration", "exports/lifecycle").rule;
     expect(rules[0]).toMatchObject({ filter: [{ prefix: "exports/" }], expiration: [{ days: 30 }], noncurrent_version_expiration: [{ noncurrent_days: 7 }] });
     expect(rules[1]).toMatchObject({ filter: [{ prefix: "manifests/" }], expiration: [{ days: 30 }] });
-    expect(rules[2]).toMatchObject({ abort_incomplete_multipart_upload: [{ days_after_initiation: 1 }] });
+    expect(rules[2]).toMatchObject({
+      id: "expire-quarantine",
+      filter: [{ prefix: "quarantine/" }],
+      expiration: [{ days: 30 }],
+      noncurrent_version_expiration: [{ noncurrent_days: 7 }],
+    });
+    expect(rules[3]).toMatchObject({ abort_incomplete_multipart_upload: [{ days_after_initiation: 1 }] });
     expect(resourceAt(tf, "aws_s3_bucket_versioning", "exports/versioning").versioning_configuration.status).toBe("Enabled");
     const custom = synthStack({ tables: FEW_TABLES, exports: { expireAfterDays: 90, versioned: false } });
     expect(resourceAt(custom, "aws_s3_bucket_lifecycle_configuration", "exports/lifecycle").rule[0].expiration).toEqual([{ days: 90 }]);
+    expect(resourceAt(custom, "aws_s3_bucket_lifecycle_configuration", "exports/lifecycle").rule[2].expiration).toEqual([{ days: 90 }]);
     expect(resourceAt(custom, "aws_s3_bucket_versioning", "exports/versioning").versioning_configuration.status).toBe("Suspended");
   });
 
@@ -114,15 +121,18 @@ describe("functions", () => {
     }
   });
 
-  it("gives the receiver exactly: read the signing secret, send to the download queue, write its logs", () => {
+  it("gives the receiver exactly: read the signing secret, send to the download queue, quarantine, write its logs", () => {
     const statements = policyOf("receiver");
     expect(statements.map((s) => s.actions)).toEqual([
       ["logs:CreateLogStream", "logs:PutLogEvents"],
       ["secretsmanager:GetSecretValue"],
       ["sqs:SendMessage"],
+      ["s3:PutObject"],
     ]);
     expect(refTarget(statements[1].resources[0])).toMatch(/^aws_secretsmanager_secret\.signing-secret_[A-F0-9]{8}$/);
     expect(refTarget(statements[2].resources[0])).toMatch(/^aws_sqs_queue\.downloads_queue_/);
+    // PutObject under quarantine/pending/ only: never on exports/, where an object would trigger a load.
+    expect(statements[3].resources).toEqual([expect.stringMatching(/^\$\{aws_s3_bucket\.exports_bucket_[A-Z0-9]+\.arn\}\/quarantine\/pending\/\*$/)]);
   });
 
   it("gives the downloader exactly: write exports, consume its queue, send to its dead-letter queue, write its logs", () => {
@@ -140,10 +150,11 @@ describe("functions", () => {
   it("hands the receiver its table list, allowed buckets and limits, and the downloader its upload sizing", () => {
     const receiverEnv = resourceAt(tf, "aws_lambda_function", "receiver/function").environment.variables;
     expect(Object.keys(receiverEnv).sort()).toEqual(
-      ["CONTROLSHIFT_BUCKETS", "DOWNLOAD_QUEUE_URL", "MAX_BODY_BYTES", "NODE_OPTIONS", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME", "SECRET_CACHE_SECONDS", "SIGNING_SECRET_ARN", "TABLES"].sort(),
+      ["CONTROLSHIFT_BUCKETS", "DOWNLOAD_QUEUE_URL", "MAX_BODY_BYTES", "NODE_OPTIONS", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME", "QUARANTINE_BUCKET", "SECRET_CACHE_SECONDS", "SIGNING_SECRET_ARN", "TABLES"].sort(),
     );
     expect(receiverEnv.TABLES.split(",")).toHaveLength(63);
-    expect(receiverEnv.CONTROLSHIFT_BUCKETS).toBe("agra-data-exports-production");
+    expect(receiverEnv.CONTROLSHIFT_BUCKETS).toBe("agra-data-exports-production,agra-data-exports-production-eu-central-1");
+    expect(receiverEnv.QUARANTINE_BUCKET).toMatch(/^\$\{aws_s3_bucket\.exports_bucket_[A-Z0-9]+\.bucket\}$/);
     expect(receiverEnv.MAX_BODY_BYTES).toBe("65536");
     const downloaderEnv = resourceAt(tf, "aws_lambda_function", "downloader/function").environment.variables;
     expect(downloaderEnv).toMatchObject({ PART_SIZE_MIB: "8", UPLOAD_QUEUE_SIZE: "4" });
@@ -204,10 +215,17 @@ describe("config branches", () => {
     expect(resourceAt(staging, "aws_lambda_function", "receiver/function").function_name).toBe("csm-staging-receiver");
   });
 
-  it("allows the EU export bucket for an EU instance", () => {
-    const eu = synthStack({ tables: FEW_TABLES, controlshift: { region: "eu" } });
-    expect(resourceAt(eu, "aws_lambda_function", "receiver/function").environment.variables.CONTROLSHIFT_BUCKETS).toBe(
-      "agra-data-exports-production-eu-central-1",
+  it.each(["us", "eu"] as const)("allows both production export buckets, and not staging, for controlshift.region %s", (region) => {
+    const synth = synthStack({ tables: FEW_TABLES, controlshift: { region } });
+    expect(resourceAt(synth, "aws_lambda_function", "receiver/function").environment.variables.CONTROLSHIFT_BUCKETS).toBe(
+      "agra-data-exports-production,agra-data-exports-production-eu-central-1",
+    );
+  });
+
+  it("allows the staging bucket only when configured", () => {
+    const staging = synthStack({ tables: FEW_TABLES, controlshift: { exportBuckets: ["agra-data-exports-staging"] } });
+    expect(resourceAt(staging, "aws_lambda_function", "receiver/function").environment.variables.CONTROLSHIFT_BUCKETS).toBe(
+      "agra-data-exports-staging",
     );
   });
 

@@ -24,6 +24,8 @@ export const RECEIVER_ENV = {
   tables: "TABLES",
   /** Comma-separated ControlShift export buckets whose presigned URLs may be downloaded. */
   controlshiftBuckets: "CONTROLSHIFT_BUCKETS",
+  /** The exports bucket, where signed payloads the receiver cannot act on are quarantined (facts/quarantine.ts). */
+  quarantineBucket: "QUARANTINE_BUCKET",
   secretCacheSeconds: "SECRET_CACHE_SECONDS",
   maxBodyBytes: "MAX_BODY_BYTES",
 } as const;

@@ -30,8 +30,13 @@ export const RECEIVER_METRICS = {
   accepted: "WebhookAccepted",
   ignored: "WebhookIgnored",
   unauthorized: "WebhookUnauthorized",
+  /** 413: a body over the size guard, before the signature. */
   rejected: "WebhookRejected",
+  /** A signed payload the receiver cannot act on, stored under quarantine/pending/ and answered 200. */
+  quarantined: "WebhookQuarantined",
   queueFailed: "WebhookQueueFailed",
+  /** 503: a payload to quarantine could not be stored. */
+  quarantineFailed: "WebhookQuarantineFailed",
   secretUnavailable: "WebhookSecretUnavailable",
 } as const;
 export type WebhookMetric = (typeof RECEIVER_METRICS)[keyof typeof RECEIVER_METRICS];

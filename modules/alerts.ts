@@ -32,9 +32,9 @@ export interface AlertsProps {
 export interface WebhookAlarmThresholds {
   /** 401 answers in 5 minutes. */
   readonly unauthorized: number;
-  /** 400 and 413 answers in 5 minutes. */
+  /** 413 answers (bodies over the receiver's size guard, before the signature) in 5 minutes. */
   readonly rejected: number;
-  /** 5xx answers in 5 minutes, per kind (queue failed, secret unavailable, API Gateway's own 5xx). */
+  /** 5xx answers in 5 minutes, per kind (queue failed, quarantine failed, secret unavailable, API Gateway's own 5xx). */
   readonly serverErrors: number;
 }
 
@@ -236,8 +236,10 @@ export class Alerts extends Construct {
   /**
    * The receiver's answers, from its own metrics (one count per request, dimension `service` = its function name),
    * and the API's own 5xx (Lambda throttled or failing, integration timeouts, a missing invoke permission):
-   * `<prefix>-receiver-unauthorized`, `-receiver-rejected`, `-receiver-queue-failed`, `-receiver-secret-unavailable`,
-   * `<prefix>-webhook-5xx`.
+   * `<prefix>-receiver-unauthorized`, `-receiver-rejected`, `-receiver-quarantined`, `-receiver-queue-failed`,
+   * `-receiver-quarantine-failed`, `-receiver-secret-unavailable`, `<prefix>-webhook-5xx`.
+   * A quarantined payload alarms at once (threshold 1, the 5-minute period): it is an export the mirror will not
+   * load until the operator acts.
    */
   alarmOnWebhook(receiver: MirrorFunction, api: WebhookApi, thresholds: WebhookAlarmThresholds): CloudwatchMetricAlarm[] {
     const receiverMetric = (
@@ -267,7 +269,13 @@ export class Alerts extends Construct {
         "rejected",
         RECEIVER_METRICS.rejected,
         thresholds.rejected,
-        `The receiver answered 400 or 413 ${times(thresholds.rejected)} in 5 minutes: signed payloads it can never accept (an export bucket of another region?).`,
+        `The receiver answered 413 ${times(thresholds.rejected)} in 5 minutes: bodies over its 10 MiB size guard, refused before the signature (not ControlShift's).`,
+      ),
+      receiverMetric(
+        "quarantined",
+        RECEIVER_METRICS.quarantined,
+        1,
+        `The receiver quarantined a signed webhook it cannot act on (answered 200, nothing downloaded): list it with npm run replay -- quarantine.`,
       ),
       receiverMetric(
         "queue-failed",
@@ -280,6 +288,12 @@ export class Alerts extends Construct {
         RECEIVER_METRICS.secretUnavailable,
         thresholds.serverErrors,
         `The receiver answered 503 ${times(thresholds.serverErrors)} in 5 minutes: it could not read the signing secret (ControlShift retries).`,
+      ),
+      receiverMetric(
+        "quarantine-failed",
+        RECEIVER_METRICS.quarantineFailed,
+        thresholds.serverErrors,
+        `The receiver answered 503 ${times(thresholds.serverErrors)} in 5 minutes: it could not store payloads to quarantine (ControlShift retries).`,
       ),
       this.alarm({
         name: "webhook-5xx",

@@ -26,6 +26,11 @@ export const CONTROLSHIFT_EXPORT_BUCKETS: Readonly<Record<ControlShiftRegion, re
   us: ["agra-data-exports-production"],
   eu: ["agra-data-exports-production-eu-central-1"],
 };
+/**
+ * Both production buckets: the default allow-list whatever `controlshift.region` says. Both are ControlShift's, and
+ * a URL on the other region's bucket would otherwise be quarantined instead of loaded (issue 8).
+ */
+export const CONTROLSHIFT_PRODUCTION_BUCKETS: readonly string[] = [...CONTROLSHIFT_EXPORT_BUCKETS.us, ...CONTROLSHIFT_EXPORT_BUCKETS.eu];
 /** ControlShift's staging exports; allowed only when listed explicitly in `controlshift.exportBuckets`. */
 export const CONTROLSHIFT_STAGING_BUCKET = "agra-data-exports-staging";
 
@@ -204,7 +209,7 @@ export interface MirrorConfig {
   readonly controlshift: {
     /** @default "us" */
     readonly region: ControlShiftRegion;
-    /** The buckets export URLs may point at. @default the region's production bucket */
+    /** The buckets export URLs may point at. @default both production buckets (CONTROLSHIFT_PRODUCTION_BUCKETS) */
     readonly exportBuckets: readonly string[];
   };
   /** E-mail addresses subscribed to the alerts topic. @default [] */
@@ -343,7 +348,7 @@ export function defaultConfig(prefix = DEFAULT_PREFIX): MirrorConfig {
     prefix,
     region: "us-east-1",
     tables: [...CONTROLSHIFT_TABLES],
-    controlshift: { region: "us", exportBuckets: CONTROLSHIFT_EXPORT_BUCKETS.us },
+    controlshift: { region: "us", exportBuckets: CONTROLSHIFT_PRODUCTION_BUCKETS },
     alertEmails: [],
     exports: { expireAfterDays: 30, versioned: true, noncurrentDays: 7 },
     logRetentionDays: 30,
@@ -462,7 +467,7 @@ export function withDefaults(input: MirrorConfigInput = {}): MirrorConfig {
     tables: input.tables ?? d.tables,
     controlshift: {
       region: csRegion,
-      exportBuckets: input.controlshift?.exportBuckets ?? CONTROLSHIFT_EXPORT_BUCKETS[csRegion] ?? [],
+      exportBuckets: input.controlshift?.exportBuckets ?? d.controlshift.exportBuckets,
     },
     alertEmails: input.alertEmails ?? d.alertEmails,
     exports: { ...d.exports, ...input.exports },

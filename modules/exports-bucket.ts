@@ -8,15 +8,16 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { DOWNLOADER_ENV, LOADER_ENV } from "../facts/environment";
+import { DOWNLOADER_ENV, LOADER_ENV, RECEIVER_ENV } from "../facts/environment";
 import { EXPORTS_KEY_PREFIX, MANIFESTS_KEY_PREFIX, manifestTablePrefix, type ExportKind } from "../facts/exports";
+import { QUARANTINE_KEY_PREFIX, QUARANTINE_PENDING_PREFIX } from "../facts/quarantine";
 import { Grant } from "./access";
 import { BLOCK_ALL_PUBLIC_ACCESS, tlsOnlyBucketStatement } from "./secure-defaults";
 
 export interface ExportsBucketProps {
   /** Physical names start with it; the bucket gets a unique suffix from Terraform (bucket names are global). */
   readonly prefix: string;
-  /** Objects under `exports/` expire after this many days. */
+  /** Objects under `exports/` and `quarantine/` expire after this many days. */
   readonly expireAfterDays: number;
   /** Keep overwritten exports as noncurrent versions for `noncurrentDays`. */
   readonly versioned: boolean;
@@ -26,6 +27,9 @@ export interface ExportsBucketProps {
 /**
  * Our own copy of every export file: private, encrypted, TLS-only, expiring. Loads read from here, so they can be
  * replayed after ControlShift's 6-hour URL expiry. Object-created events go to EventBridge (the loaders' rules).
+ *
+ * Signed webhooks the receiver cannot act on are kept under `quarantine/` (facts/quarantine.ts). No
+ * loader's rule matches that prefix (each matches `exports/<kind>/<table>/`), and it expires like the exports.
  */
 export class ExportsBucket extends Construct {
   readonly bucket: S3Bucket;
@@ -62,6 +66,14 @@ export class ExportsBucket extends Construct {
           id: "expire-manifests",
           status: "Enabled",
           filter: [{ prefix: MANIFESTS_KEY_PREFIX }],
+          expiration: [{ days: props.expireAfterDays }],
+          noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentDays }],
+        },
+        {
+          // Kept as long as the exports: long enough to fix the config and re-submit (npm run replay -- quarantine).
+          id: "expire-quarantine",
+          status: "Enabled",
+          filter: [{ prefix: QUARANTINE_KEY_PREFIX }],
           expiration: [{ days: props.expireAfterDays }],
           noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentDays }],
         },
@@ -116,6 +128,19 @@ export class ExportsBucket extends Construct {
     return {
       statements: [
         { sid: "WriteManifests", actions: ["s3:PutObject"], resources: [`${this.bucket.arn}/${manifestTablePrefix(kind, table)}*`] },
+      ],
+    };
+  }
+
+  /**
+   * Write quarantined payloads, and nothing else: PutObject under `quarantine/pending/` only (the receiver). Sets
+   * QUARANTINE_BUCKET.
+   */
+  grantWriteQuarantine(): Grant {
+    return {
+      environment: { [RECEIVER_ENV.quarantineBucket]: this.bucket.bucket },
+      statements: [
+        { sid: "WriteQuarantine", actions: ["s3:PutObject"], resources: [`${this.bucket.arn}/${QUARANTINE_PENDING_PREFIX}*`] },
       ],
     };
   }

@@ -102,6 +102,7 @@ export class MirrorStack extends TerraformStack {
       grants: [
         this.signingSecret.grantRead(),
         this.downloads.grantSend(RECEIVER_ENV.downloadQueueUrl),
+        this.exportsBucket.grantWriteQuarantine(),
         setting(RECEIVER_ENV.tables, config.tables.join(",")),
         setting(RECEIVER_ENV.controlshiftBuckets, config.controlshift.exportBuckets.join(",")),
         setting(RECEIVER_ENV.maxBodyBytes, config.receiver.maxBodyBytes),

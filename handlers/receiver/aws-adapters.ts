@@ -1,11 +1,20 @@
 /**
- * The receiver's ports on AWS: the signing secret from Secrets Manager, download jobs onto SQS.
+ * The receiver's ports on AWS: the signing secret from Secrets Manager, download jobs onto SQS, quarantined payloads
+ * into the exports bucket.
  * Each turns SDK failures into the receiver's typed errors, keeping the SDK error as `cause`.
  */
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SendMessageCommand, type SendMessageCommandInput, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DownloadJob } from "../shared/export-file";
-import { type DownloadQueue, QueueSendError, SigningSecretUnavailableError } from "./ports";
+import type { QuarantineRecord } from "../shared/quarantine";
+import {
+  type DownloadQueue,
+  type QuarantineStore,
+  QuarantineWriteError,
+  QueueSendError,
+  SigningSecretUnavailableError,
+} from "./ports";
 import type { FetchSigningSecret } from "./signing-secret-cache";
 
 /**
@@ -55,6 +64,29 @@ export class SqsDownloadQueue implements DownloadQueue {
       await this.client.send(new SendMessageCommand(downloadJobMessage(this.queueUrl, job)));
     } catch (err) {
       throw new QueueSendError("the export could not be queued; retry later", { cause: err });
+    }
+  }
+}
+
+/** Quarantined payloads as JSON objects in the exports bucket (the receiver may only PutObject under quarantine/pending/). */
+export class S3QuarantineStore implements QuarantineStore {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async put(key: string, record: QuarantineRecord): Promise<void> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: JSON.stringify(record, null, 2),
+          ContentType: "application/json",
+        }),
+      );
+    } catch (err) {
+      throw new QuarantineWriteError("the payload could not be quarantined; retry later", { cause: err });
     }
   }
 }

@@ -16,9 +16,11 @@ export interface ReceiverEnvironment {
   readonly tables: readonly string[];
   /** CONTROLSHIFT_BUCKETS */
   readonly controlshiftBuckets: readonly string[];
+  /** QUARANTINE_BUCKET: where signed payloads the receiver cannot act on are kept (the exports bucket). */
+  readonly quarantineBucket: string;
   /** SECRET_CACHE_SECONDS */
   readonly secretCacheSeconds: number;
-  /** MAX_BODY_BYTES */
+  /** MAX_BODY_BYTES: signed bulk-data bodies over it are quarantined */
   readonly maxBodyBytes: number;
   /** POWERTOOLS_SERVICE_NAME */
   readonly serviceName: string;
@@ -42,6 +44,11 @@ export function readReceiverEnvironment(env: Env): ReceiverEnvironment {
     "a comma-separated list of ControlShift export bucket names (e.g. agra-data-exports-production)",
     S3_BUCKET_NAME_PATTERN,
   );
+  const quarantineBucket = read.matching(
+    RECEIVER_ENV.quarantineBucket,
+    "the name of the exports bucket, where signed payloads the receiver cannot act on are quarantined",
+    S3_BUCKET_NAME_PATTERN,
+  );
   const secretCacheSeconds = read.integer(RECEIVER_ENV.secretCacheSeconds, 0);
   const maxBodyBytes = read.integer(RECEIVER_ENV.maxBodyBytes, 1);
   const { serviceName, metricsNamespace } = read.powertools();
@@ -50,6 +57,7 @@ export function readReceiverEnvironment(env: Env): ReceiverEnvironment {
     downloadQueueUrl,
     tables,
     controlshiftBuckets,
+    quarantineBucket,
     secretCacheSeconds,
     maxBodyBytes,
     serviceName,

@@ -13,20 +13,25 @@
  * - `TABLES`: comma-separated ControlShift table names to mirror (`petitions,signatures`); others are ignored.
  * - `CONTROLSHIFT_BUCKETS`: comma-separated bucket names whose presigned URLs may be downloaded
  *   (`agra-data-exports-production,agra-data-exports-production-eu-central-1`).
+ * - `QUARANTINE_BUCKET`: the exports bucket; signed payloads the receiver cannot act on are stored under
+ *   `quarantine/pending/` there and answered 200 (facts/quarantine.ts).
  * - `SECRET_CACHE_SECONDS`: how long the secret is cached; 0 reads it on every request.
- * - `MAX_BODY_BYTES`: larger bodies are answered 413.
+ * - `MAX_BODY_BYTES`: signed bulk-data bodies over it are quarantined. Bodies over REQUEST_SIZE_GUARD_BYTES
+ *   (10 MiB, API Gateway's own cap) are answered 413 before anything else.
  * - `POWERTOOLS_SERVICE_NAME`: service name in logs and metrics (the stack sets the function name).
  * - `POWERTOOLS_METRICS_NAMESPACE`: CloudWatch namespace of the metrics, the one the alarms read.
  *
  * Metrics (count 1 per request): WebhookAccepted, WebhookIgnored (dimension `reason`: event-type | unconfigured-table),
- * WebhookUnauthorized, WebhookRejected (400 and 413), WebhookQueueFailed, WebhookSecretUnavailable.
+ * WebhookQuarantined, WebhookUnauthorized, WebhookRejected (413, over the size guard), WebhookQueueFailed,
+ * WebhookQuarantineFailed, WebhookSecretUnavailable.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import { SqsDownloadQueue, secretsManagerSigningSecret } from "./aws-adapters";
+import { S3QuarantineStore, SqsDownloadQueue, secretsManagerSigningSecret } from "./aws-adapters";
 import { readReceiverEnvironment } from "./config";
 import type { WebhookOutcome } from "./ports";
 import { type ReceiverSettings, receiveWebhook } from "./receive";
@@ -49,6 +54,7 @@ const secret = new CachedSigningSecret(
   environment.secretCacheSeconds * 1000,
 );
 const queue = new SqsDownloadQueue(new SQSClient({}), environment.downloadQueueUrl);
+const quarantine = new S3QuarantineStore(new S3Client({}), environment.quarantineBucket);
 
 export async function handler(
   event: APIGatewayProxyEventV2,
@@ -66,11 +72,13 @@ export async function handler(
       metric: outcome.metric,
       ...outcome.details,
       ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-      // A refused or failed request points at its entry in the project's `help` file: the error's name for a 5xx, the
-      // start of this message for a 4xx (which logs no error).
-      ...(outcome.statusCode >= 400
-        ? { help: `see help: ${outcome.error?.name ?? `webhook answered ${outcome.statusCode}`}` }
-        : {}),
+      // A refused, failed or quarantined request points at its entry in the project's `help` file: the error's name
+      // for a 5xx, the start of this message for a 4xx (which logs no error), the core's pointer for a quarantine.
+      ...(outcome.help !== undefined
+        ? { help: outcome.help }
+        : outcome.statusCode >= 400
+          ? { help: `see help: ${outcome.error?.name ?? `webhook answered ${outcome.statusCode}`}` }
+          : {}),
     });
     if (outcome.dimensions !== undefined) {
       const single = metrics.singleMetric();
@@ -85,7 +93,7 @@ export async function handler(
     const response = await receiveWebhook(
       { headers: event.headers ?? {}, body: event.body, isBase64Encoded: event.isBase64Encoded === true },
       settings,
-      { secret, queue, clock, report },
+      { secret, queue, quarantine, clock, report },
     );
     return { statusCode: response.statusCode, headers: { ...response.headers }, body: response.body };
   } catch (err) {

@@ -4,6 +4,7 @@
  */
 import type { WebhookMetric } from "../../facts/metrics";
 import type { DownloadJob } from "../shared/export-file";
+import type { QuarantineRecord } from "../shared/quarantine";
 import { ServiceUnavailableError } from "../shared/http-errors";
 
 export type Clock = () => Date;
@@ -37,6 +38,16 @@ export class QueueSendError extends ServiceUnavailableError {
   override readonly name: string = "QueueSendError";
 }
 
+export interface QuarantineStore {
+  /** Resolves once the record is durably stored under `key`. Throws QuarantineWriteError otherwise. */
+  put(key: string, record: QuarantineRecord): Promise<void>;
+}
+
+/** A payload to quarantine could not be stored: the sender should retry, so nothing is lost. */
+export class QuarantineWriteError extends ServiceUnavailableError {
+  override readonly name: string = "QuarantineWriteError";
+}
+
 /** Why a request was answered 200 without queueing anything (the `reason` dimension of WebhookIgnored). */
 export type IgnoreReason = "event-type" | "unconfigured-table";
 
@@ -55,11 +66,14 @@ export interface WebhookOutcome {
   readonly details: Readonly<Record<string, unknown>>;
   /** The failure behind a 5xx, with its cause chain, for the log. */
   readonly error?: Error;
+  /** `see help: <entry title>` for an outcome the operator must act on that is not a failure (a quarantine). */
+  readonly help?: string;
 }
 
 export interface ReceiverPorts {
   readonly secret: SigningSecretSource;
   readonly queue: DownloadQueue;
+  readonly quarantine: QuarantineStore;
   readonly clock: Clock;
   /** Logs and counts one outcome. */
   readonly report: (outcome: WebhookOutcome) => void;

@@ -2,20 +2,37 @@
  * The webhook receiver's core: authenticate a ControlShift webhook, check it, and queue one download job.
  *
  * ControlShift retries every non-2xx answer and, after 9 failures, disables the endpoint for every event type
- * (CONTRACT.md, "Retries and failure"). So: 200 only once the job is durably queued (or when there is nothing to do),
- * 503 for our own transient failures, 401/400/413 for requests that will never be accepted. Nothing here downloads.
+ * (CONTRACT.md, "Retries and failure"). So, once the signature verifies, the only non-2xx answer is 503 for our own
+ * transient failures: 200 once the job is durably queued, when there is nothing to do, or when the payload cannot be
+ * acted on and was durably quarantined (handlers/shared/quarantine.ts). Before that: 401 for a missing or wrong
+ * signature, 413 for a body over REQUEST_SIZE_GUARD_BYTES. Nothing here downloads.
  */
 import { type Compression, type DownloadJob, type ExportFile, ExportFileNameError, parseExportFileName } from "../shared/export-file";
 import { type ExportKind, TABLE_NAME_PATTERN } from "../../facts/exports";
 import { REASON_DIMENSION, RECEIVER_METRICS, type WebhookMetric } from "../../facts/metrics";
-import { type ExportUrl, ExportUrlError, type LoopbackUrlPrefix, parseExportUrl } from "../shared/export-url";
-import { BadRequestError, HttpError, PayloadTooLargeError, UnauthorizedError } from "../shared/http-errors";
+import {
+  type ExportUrl,
+  ExportBucketNotAllowedError,
+  ExportUrlError,
+  type LoopbackUrlPrefix,
+  parseExportUrl,
+} from "../shared/export-url";
+import { HttpError, PayloadTooLargeError, UnauthorizedError } from "../shared/http-errors";
+import {
+  QUARANTINED_MESSAGE,
+  QUARANTINE_REASONS,
+  type QuarantineReason,
+  encodeBody,
+  quarantineKey,
+  storableHeaders,
+} from "../shared/quarantine";
 import { SIGNATURE_HEADER, parseSignatureHeader, signatureMatches } from "../shared/signature";
 import {
   type IgnoreReason,
   type ReceiverPorts,
   type SigningSecret,
   type WebhookOutcome,
+  QuarantineWriteError,
   QueueSendError,
   SigningSecretUnavailableError,
 } from "./ports";
@@ -31,6 +48,35 @@ export const BULK_DATA_EVENTS: ReadonlyMap<string, ExportKind> = new Map([
  * rotated it. Younger ones are not, so a flood of bad signatures cannot become a flood of Secrets Manager reads.
  */
 export const ROTATION_REFETCH_AFTER_MS = 30_000;
+
+/**
+ * Bodies over this many bytes are answered 413 before any other work (the signature included). 10 MiB is API Gateway
+ * HTTP APIs' payload cap (10 MB, not adjustable), and Lambda's synchronous invocation limit (6 MB) is lower still, so
+ * in the deployed stack no request reaching the receiver is over it: the guard only bounds what other callers (the
+ * local runner's HTTP server) read. ControlShift's webhooks are under 1 KiB, thousands of times less, so no real
+ * payload is ever refused for its size; a signed bulk-data body over ReceiverSettings.maxBodyBytes is quarantined.
+ */
+export const REQUEST_SIZE_GUARD_BYTES = 10 * 1024 * 1024;
+
+/**
+ * A signed payload the receiver cannot act on: it is quarantined, never refused. `reason` is one of the fixed texts
+ * (QUARANTINE_REASONS) the operator looks up in `help`; `detail` says exactly what is wrong.
+ */
+export class UnacceptablePayloadError extends Error {
+  override readonly name: string = "UnacceptablePayloadError";
+  constructor(
+    readonly reason: QuarantineReason,
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(detail, options);
+  }
+}
+
+/** What a signed payload asks for, once checked: a download job to queue, or nothing to do. */
+export type PayloadVerdict =
+  | { readonly type: "queue"; readonly job: DownloadJob }
+  | { readonly type: "ignore"; readonly reason: IgnoreReason };
 
 export interface WebhookRequest {
   /** Header names in any case (API Gateway lower-cases them; other callers may not). */
@@ -51,7 +97,10 @@ export interface ReceiverSettings {
   readonly tables: ReadonlySet<string>;
   /** ControlShift export buckets whose URLs may be downloaded. */
   readonly buckets: readonly string[];
-  /** Bodies larger than this many bytes are answered 413 before any other work. */
+  /**
+   * Signed bulk-data bodies larger than this many bytes are quarantined ("the body is larger than expected"): they
+   * are not what ControlShift sends today. Other event types are never checked for size.
+   */
   readonly maxBodyBytes: number;
   /**
    * Loopback URL prefixes accepted besides the buckets: the local runner's (`npm run local`) stand-in for
@@ -90,42 +139,22 @@ async function handle(
   ports: ReceiverPorts,
   details: Record<string, unknown>,
 ): Promise<WebhookOutcome> {
-  const body = readBody(request, settings.maxBodyBytes);
+  const body = readBody(request, REQUEST_SIZE_GUARD_BYTES);
   details.bodyBytes = body.length;
   await authenticate(request.headers, body, ports, details);
+  // From here on the payload is ControlShift's: nothing is answered 4xx.
 
-  const event = parseJsonObject(body);
-  if (typeof event.type !== "string") throw new BadRequestError("type is missing or not a string");
-  details.eventType = clip(event.type);
-  const kind = BULK_DATA_EVENTS.get(event.type);
-  if (kind === undefined) return ignored("event-type", details);
-
-  const data = event.data;
-  if (!isJsonObject(data)) throw new BadRequestError("data is missing or not an object");
-  const table = data.table;
-  if (typeof table !== "string") throw new BadRequestError("data.table is missing or not a string");
-  details.table = clip(table);
-  if (!TABLE_NAME_PATTERN.test(table)) {
-    throw new BadRequestError(`data.table ${JSON.stringify(clip(table))} is not a table name (${TABLE_NAME_PATTERN})`);
+  const receivedAt = ports.clock();
+  let verdict: PayloadVerdict;
+  try {
+    verdict = checkPayload(body, settings, receivedAt, details);
+  } catch (err) {
+    if (!(err instanceof UnacceptablePayloadError)) throw err;
+    return quarantine(err, request, body, receivedAt, ports, details);
   }
-  details.kind = kind;
-  if (!settings.tables.has(table)) return ignored("unconfigured-table", details);
+  if (verdict.type === "ignore") return ignored(verdict.reason, details);
 
-  const url = checkUrl(data.url, settings.buckets, settings.loopbackUrlPrefixes ?? [], details);
-  const file = checkFileName(kind, table, url.fileName);
-  const compression = checkCompression(data.compression_format, file.fileName);
-  // data.s3 is ignored: it only restates the URL's bucket and key, and only when ControlShift knows our account id.
-  // jid is ignored too: it changes on every retry, so it identifies nothing.
-
-  const job: DownloadJob = {
-    version: 1,
-    ...file,
-    url: url.href,
-    compression,
-    sourcePath: url.path,
-    receivedAt: ports.clock().toISOString(),
-  };
-  Object.assign(details, { fileName: file.fileName, exportedAt: file.exportedAt, compression });
+  const { job } = verdict;
   try {
     await ports.queue.send(job);
   } catch (err) {
@@ -135,11 +164,108 @@ async function handle(
   }
   return {
     statusCode: 200,
-    response: { status: "queued", table, kind, fileName: file.fileName },
+    response: { status: "queued", table: job.table, kind: job.kind, fileName: job.fileName },
     metric: RECEIVER_METRICS.accepted,
     level: "info",
     message: "webhook accepted: export queued for download",
     details,
+  };
+}
+
+/**
+ * The receiver's checks on an authenticated body, with nothing queued or stored: the job to queue, or why there is
+ * nothing to do. Throws UnacceptablePayloadError for a payload to quarantine. `npm run replay -- quarantine` runs this
+ * same function on quarantined payloads, so a re-submission passes exactly the checks a new webhook would.
+ * @param details filled in as facts become known (for the log line); never the URL's query
+ */
+export function checkPayload(
+  body: Buffer,
+  settings: ReceiverSettings,
+  receivedAt: Date,
+  details: Record<string, unknown> = {},
+): PayloadVerdict {
+  const event = parseJsonObject(body);
+  if (typeof event.type !== "string") throw new UnacceptablePayloadError(QUARANTINE_REASONS.noType, QUARANTINE_REASONS.noType);
+  details.eventType = clip(event.type);
+  const kind = BULK_DATA_EVENTS.get(event.type);
+  if (kind === undefined) return { type: "ignore", reason: "event-type" };
+  if (body.length > settings.maxBodyBytes) {
+    throw new UnacceptablePayloadError(
+      QUARANTINE_REASONS.tooLarge,
+      `the body is ${body.length} bytes, more than receiver.maxBodyBytes (${settings.maxBodyBytes}) for a ${event.type} webhook`,
+    );
+  }
+
+  const data = event.data;
+  if (!isJsonObject(data)) throw new UnacceptablePayloadError(QUARANTINE_REASONS.noData, QUARANTINE_REASONS.noData);
+  const table = data.table;
+  if (typeof table !== "string") throw new UnacceptablePayloadError(QUARANTINE_REASONS.noTable, QUARANTINE_REASONS.noTable);
+  details.table = clip(table);
+  if (!TABLE_NAME_PATTERN.test(table)) {
+    throw new UnacceptablePayloadError(
+      QUARANTINE_REASONS.badTable,
+      `data.table ${JSON.stringify(clip(table))} is not a table name (${TABLE_NAME_PATTERN})`,
+    );
+  }
+  details.kind = kind;
+  if (!settings.tables.has(table)) return { type: "ignore", reason: "unconfigured-table" };
+
+  const url = checkUrl(data.url, settings.buckets, settings.loopbackUrlPrefixes ?? [], details);
+  const file = checkFileName(kind, table, url.fileName);
+  const compression = checkCompression(data.compression_format, file.fileName);
+  // data.s3 is ignored: it only restates the URL's bucket and key, and only when ControlShift knows our account id.
+  // jid is ignored too: it changes on every retry, so it identifies nothing.
+  Object.assign(details, { fileName: file.fileName, exportedAt: file.exportedAt, compression });
+  return {
+    type: "queue",
+    job: {
+      version: 1,
+      ...file,
+      url: url.href,
+      compression,
+      sourcePath: url.path,
+      receivedAt: receivedAt.toISOString(),
+    },
+  };
+}
+
+/**
+ * Stores the payload under quarantine/pending/ and answers 200 saying so. When the store fails, throws
+ * QuarantineWriteError (503): ControlShift retries, and the payload is not lost.
+ */
+async function quarantine(
+  err: UnacceptablePayloadError,
+  request: WebhookRequest,
+  body: Buffer,
+  receivedAt: Date,
+  ports: ReceiverPorts,
+  details: Record<string, unknown>,
+): Promise<WebhookOutcome> {
+  const key = quarantineKey(receivedAt, body);
+  Object.assign(details, { quarantineReason: err.reason, detail: err.detail, quarantineKey: key });
+  try {
+    await ports.quarantine.put(key, {
+      version: 1,
+      reason: err.reason,
+      detail: err.detail,
+      receivedAt: receivedAt.toISOString(),
+      headers: storableHeaders(request.headers),
+      ...encodeBody(body),
+    });
+  } catch (cause) {
+    throw cause instanceof QuarantineWriteError
+      ? cause
+      : new QuarantineWriteError("the payload could not be quarantined; retry later", { cause });
+  }
+  const message = `${QUARANTINED_MESSAGE}: ${err.reason}`;
+  return {
+    statusCode: 200,
+    response: { status: "quarantined", reason: err.reason, detail: err.detail },
+    metric: RECEIVER_METRICS.quarantined,
+    level: "warn",
+    message,
+    details,
+    help: `see help: ${message}`,
   };
 }
 
@@ -217,9 +343,9 @@ function parseJsonObject(body: Buffer): Record<string, unknown> {
     value = JSON.parse(body.toString("utf8"));
   } catch {
     // Not the parser's message: it quotes part of the body, which may be the presigned URL.
-    throw new BadRequestError("the body is not valid JSON");
+    throw new UnacceptablePayloadError(QUARANTINE_REASONS.notJson, QUARANTINE_REASONS.notJson);
   }
-  if (!isJsonObject(value)) throw new BadRequestError("the body is not a JSON object");
+  if (!isJsonObject(value)) throw new UnacceptablePayloadError(QUARANTINE_REASONS.notObject, QUARANTINE_REASONS.notObject);
   return value;
 }
 
@@ -233,7 +359,7 @@ function checkUrl(
   loopbackPrefixes: readonly LoopbackUrlPrefix[],
   details: Record<string, unknown>,
 ): ExportUrl {
-  if (typeof value !== "string") throw new BadRequestError("data.url is missing or not a string");
+  if (typeof value !== "string") throw new UnacceptablePayloadError(QUARANTINE_REASONS.noUrl, QUARANTINE_REASONS.noUrl);
   // Host and path are safe to log, even for a URL about to be rejected; the query (presigned signature) is not.
   try {
     const parsed = new URL(value);
@@ -244,7 +370,10 @@ function checkUrl(
   try {
     return parseExportUrl(value, buckets, loopbackPrefixes);
   } catch (err) {
-    if (err instanceof ExportUrlError) throw new BadRequestError(err.message, { cause: err });
+    if (err instanceof ExportBucketNotAllowedError) {
+      throw new UnacceptablePayloadError(QUARANTINE_REASONS.bucketNotAllowed, err.message, { cause: err });
+    }
+    if (err instanceof ExportUrlError) throw new UnacceptablePayloadError(QUARANTINE_REASONS.unsafeUrl, err.message, { cause: err });
     throw err;
   }
 }
@@ -253,7 +382,9 @@ function checkFileName(kind: ExportKind, table: string, fileName: string): Expor
   try {
     return parseExportFileName(kind, table, fileName);
   } catch (err) {
-    if (err instanceof ExportFileNameError) throw new BadRequestError(`data.url: ${err.message}`, { cause: err });
+    if (err instanceof ExportFileNameError) {
+      throw new UnacceptablePayloadError(QUARANTINE_REASONS.badFileName, `data.url: ${err.message}`, { cause: err });
+    }
     throw err;
   }
 }
@@ -266,12 +397,14 @@ function checkCompression(value: unknown, fileName: string): Compression {
   const bz2 = fileName.endsWith(".bz2");
   if (value === undefined || value === null) return bz2 ? "bzip2" : "none";
   if (value !== "bzip2" && value !== "none") {
-    throw new BadRequestError(
+    throw new UnacceptablePayloadError(
+      QUARANTINE_REASONS.badCompression,
       `data.compression_format ${JSON.stringify(typeof value === "string" ? clip(value) : value)} is not bzip2 or none`,
     );
   }
   if ((value === "bzip2") !== bz2) {
-    throw new BadRequestError(
+    throw new UnacceptablePayloadError(
+      QUARANTINE_REASONS.compressionMismatch,
       `data.compression_format is ${value}, but the file name ${fileName} ${bz2 ? "ends" : "does not end"} in .bz2`,
     );
   }
@@ -311,6 +444,8 @@ function metricFor(err: HttpError): WebhookMetric {
   if (err instanceof UnauthorizedError) return RECEIVER_METRICS.unauthorized;
   if (err instanceof QueueSendError) return RECEIVER_METRICS.queueFailed;
   if (err instanceof SigningSecretUnavailableError) return RECEIVER_METRICS.secretUnavailable;
+  if (err instanceof QuarantineWriteError) return RECEIVER_METRICS.quarantineFailed;
+  // The size guard, before the signature (the only other HttpError).
   return RECEIVER_METRICS.rejected;
 }
 

@@ -39,6 +39,11 @@ export class ExportUrlError extends Error {
   override readonly name: string = "ExportUrlError";
 }
 
+/** The URL is well-formed and safe, but on a bucket the allow-list does not name (the one fixable case). */
+export class ExportBucketNotAllowedError extends ExportUrlError {
+  override readonly name: string = "ExportBucketNotAllowedError";
+}
+
 /**
  * A URL prefix on this machine whose URLs are accepted besides the ControlShift buckets (local runs only). Made by
  * parseLoopbackUrlPrefix, which refuses any host that is not a loopback address.
@@ -126,7 +131,7 @@ export function parseExportUrl(
     (b) => host.startsWith(`${b}.`) && S3_HOST_AFTER_BUCKET.test(host.slice(b.length + 1)),
   );
   if (bucket === undefined) {
-    throw new ExportUrlError(
+    throw new ExportBucketNotAllowedError(
       `data.url host ${host} is not one of the ControlShift export buckets (${allowedBuckets.join(", ")})`,
     );
   }

@@ -11,19 +11,13 @@ export abstract class HttpError extends Error {
   abstract readonly statusCode: number;
 }
 
-/** 400: the request can never be accepted as it is; retrying it unchanged will not help. */
-export class BadRequestError extends HttpError {
-  override readonly name: string = "BadRequestError";
-  readonly statusCode = 400;
-}
-
 /** 401: the request is not authenticated (missing, malformed or wrong signature, or no secret to check it with). */
 export class UnauthorizedError extends HttpError {
   override readonly name: string = "UnauthorizedError";
   readonly statusCode = 401;
 }
 
-/** 413: the body is larger than the configured limit. */
+/** 413: the body is larger than the receiver's size guard (before the signature is checked). */
 export class PayloadTooLargeError extends HttpError {
   override readonly name: string = "PayloadTooLargeError";
   readonly statusCode = 413;

@@ -29,7 +29,8 @@ import { s3HeaderReader } from "../../handlers/loader/adapters";
 import { parseLoaderMessage } from "../../handlers/loader/event";
 import { loadBatch, type LoaderLogger, type LoaderOutcome } from "../../handlers/loader/load-batch";
 import { QueueSendError, type WebhookOutcome } from "../../handlers/receiver/ports";
-import { type ReceiverSettings, receiveWebhook } from "../../handlers/receiver/receive";
+import { REQUEST_SIZE_GUARD_BYTES, type ReceiverSettings, receiveWebhook } from "../../handlers/receiver/receive";
+import { S3QuarantineStore } from "../../handlers/receiver/aws-adapters";
 import { type DownloadJob, type ExportFile, exportObjectKey, parseExportFileName, parseExportObjectKey } from "../../handlers/shared/export-file";
 import { type ExportKind, EXPORTS_PREFIX } from "../../facts/exports";
 import type { LoopbackUrlPrefix } from "../../handlers/shared/export-url";
@@ -444,10 +445,13 @@ export async function startLocalRunner(options: LocalRunnerOptions): Promise<Loc
       };
       http = await startLocalHttpServer({
         port: w.port,
-        maxBodyBytes,
+        maxBodyBytes: REQUEST_SIZE_GUARD_BYTES,
         webhook: (request) =>
           receiveWebhook(request, settings, {
             secret: { current: secret, refresh: secret },
+            // The same adapter as the Lambda's, into the local bucket: `npm run replay` does not reach it, but the
+            // payload is kept under quarantine/pending/ for the developer to read.
+            quarantine: new S3QuarantineStore(store.client, bucket),
             queue: {
               async send(job) {
                 try {

@@ -1,7 +1,8 @@
 /**
  * What a plan asks for: the writes, described before they happen (dry run) and performed in order (--execute).
  */
-import type { ExportFile } from "../../handlers/shared/export-file";
+import type { DownloadJob, ExportFile } from "../../handlers/shared/export-file";
+import type { QuarantineRecord } from "../../handlers/shared/quarantine";
 import type { ListedObject } from "./ports";
 
 /** A queue resolved to what SQS calls need. */
@@ -34,7 +35,21 @@ export interface StartMessageMoveTaskAction {
   readonly maxPerSecond?: number;
 }
 
-export type ReplayAction = SendObjectCreatedAction | StartMessageMoveTaskAction;
+/**
+ * Send a quarantined payload's download job (as the receiver builds it) to the downloads queue, then move its record
+ * from quarantine/pending/ to quarantine/resubmitted/.
+ */
+export interface ResubmitQuarantinedAction {
+  readonly type: "resubmit-quarantined";
+  readonly bucket: string;
+  /** The record's key under quarantine/pending/. */
+  readonly key: string;
+  readonly record: QuarantineRecord;
+  readonly job: DownloadJob;
+  readonly queue: QueueRef;
+}
+
+export type ReplayAction = SendObjectCreatedAction | StartMessageMoveTaskAction | ResubmitQuarantinedAction;
 
 /** `12.3 MiB` */
 export function formatBytes(bytes: number): string {
@@ -63,6 +78,11 @@ export function describeAction(action: ReplayAction): string {
         `start a message move task from ${action.source.name} (about ${action.approximateMessages} ` +
         `message${action.approximateMessages === 1 ? "" : "s"}) to ${action.destination.name}` +
         (action.maxPerSecond !== undefined ? ` at most ${action.maxPerSecond} per second` : "")
+      );
+    case "resubmit-quarantined":
+      return (
+        `send the ${action.job.kind} export ${action.job.fileName} of ${action.job.table} (quarantined ` +
+        `${action.record.receivedAt}) to ${action.queue.name}, and mark ${action.key} re-submitted`
       );
   }
 }

@@ -2,7 +2,14 @@
  * The replay ports over the AWS SDK. Thin: one SDK call (or one paginated loop) per method, no decisions.
  */
 import { randomUUID } from "node:crypto";
-import { ListBucketsCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
@@ -22,6 +29,7 @@ import type {
   MessageSender,
   MoveTaskStarter,
   ObjectLister,
+  ObjectStore,
   PeekedMessage,
   QueueResolver,
 } from "./ports";
@@ -43,6 +51,21 @@ export function s3ObjectLister(s3: S3Client): ObjectLister {
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
       return objects;
+    },
+  };
+}
+
+export function s3ObjectStore(s3: S3Client): ObjectStore {
+  return {
+    async get(bucket, key) {
+      const result = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return (await result.Body?.transformToString("utf8")) ?? "";
+    },
+    async put(bucket, key, body) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json" }));
+    },
+    async delete(bucket, key) {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
   };
 }
@@ -208,6 +231,7 @@ export const systemMessageClock: MessageClock = { now: () => new Date(), newId: 
 
 export interface AwsReplayPorts {
   readonly objects: ObjectLister;
+  readonly store: ObjectStore;
   readonly buckets: BucketFinder;
   readonly queues: QueueResolver;
   readonly peeker: MessagePeeker;
@@ -224,6 +248,7 @@ export function awsReplayPorts(region: string): AwsReplayPorts {
   const sqs = new SQSClient({ region });
   return {
     objects: s3ObjectLister(s3),
+    store: s3ObjectStore(s3),
     buckets: s3BucketFinder(s3),
     queues: sqsQueueResolver(sqs),
     peeker: sqsMessagePeeker(sqs),

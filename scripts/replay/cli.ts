@@ -7,7 +7,11 @@ import type { ReplayAction } from "./actions";
 import { readCommandLine, UsageError } from "../command-line";
 import { describeError, ReplayError } from "./errors";
 import { executeActions, type ExecutorPorts } from "./execute";
-import type { BucketFinder, MessagePeeker, ObjectLister, QueueResolver } from "./ports";
+import { QUARANTINE_PENDING_PREFIX, QUARANTINE_RESUBMITTED_PREFIX } from "../../facts/quarantine";
+import type { ReceiverSettings } from "../../handlers/receiver/receive";
+import { defaultConfig } from "../../modules/config";
+import type { BucketFinder, MessagePeeker, ObjectLister, ObjectStore, QueueResolver } from "./ports";
+import { describeQuarantinePlan, planQuarantine } from "./quarantine";
 import { describeRedrivePlan, describeRedriveStatus, planRedrive, redriveStatus } from "./redrive";
 import { describeReloadPlan, planReload } from "./reload";
 
@@ -18,8 +22,12 @@ export interface CommonOptions {
   readonly region?: string;
 }
 
+type Command = "redrive" | "reload" | "quarantine";
+const COMMANDS: readonly Command[] = ["redrive", "reload", "quarantine"];
+const COMMAND_LIST = "redrive, reload and quarantine";
+
 export type ReplayCommand =
-  | { readonly type: "help"; readonly topic?: "redrive" | "reload" }
+  | { readonly type: "help"; readonly topic?: Command }
   | (CommonOptions & {
       readonly type: "redrive";
       readonly queue: string;
@@ -34,6 +42,12 @@ export type ReplayCommand =
       readonly table: string;
       readonly object?: string;
       readonly from?: string;
+      readonly bucket?: string;
+      readonly execute: boolean;
+    })
+  | (CommonOptions & {
+      readonly type: "quarantine";
+      readonly key?: string;
       readonly bucket?: string;
       readonly execute: boolean;
     });
@@ -52,7 +66,7 @@ const MAX_MOVE_RATE = 500;
 export function mainHelp(d: HelpDefaults): string {
   return `Usage: npm run replay -- <command> [arguments] [options]
 
-Re-drives dead letters and re-loads tables through the deployed loaders. Every command is a dry run unless you
+Re-drives dead letters, re-loads tables through the deployed loaders, and re-submits quarantined webhooks. Every command is a dry run unless you
 add --execute: it reads from AWS, prints exactly what it would do, and changes nothing.
 
 Commands
@@ -61,6 +75,8 @@ Commands
   reload <table>                   send the table's latest full export, and the incremental exports after it,
                                    to the table's loaders
   reload <table> --object <key>    send exactly that export to its loader
+  quarantine                       list the signed webhooks the receiver quarantined, and what each would
+                                   become now; with --execute, re-submit those the receiver's checks now accept
 
 Options of every command
   --prefix <prefix>   the deployment's name prefix (default: ${d.prefix}, from config.ts)
@@ -143,12 +159,45 @@ ledger records one more load).
 `;
 }
 
+export function quarantineHelp(d: HelpDefaults): string {
+  return `Usage: npm run replay -- quarantine [--key <key>] [--bucket <name>] [--execute]
+
+Lists the correctly signed webhooks the receiver could not act on and quarantined instead of refusing them (see
+help, "The receiver's answers to signed webhooks"): the JSON objects under ${QUARANTINE_PENDING_PREFIX} of the exports
+bucket, oldest first, each with when and why it was quarantined, and what the receiver's checks make of it now:
+  accepted            re-submitted with --execute
+  still refused       the reason now; fix config.ts (or report the payload to ControlShift) and deploy first
+  would be ignored    another event type, or a table no longer in config.ts: nothing to re-submit
+  URL expired         ControlShift's download URLs live 6 hours; the next nightly full export brings the data
+  not deployed        accepted by config.ts, but ${d.prefix}-load-<kind>-<table> does not exist yet: deploy first
+
+How a re-submission goes through the same checks: this command runs the receiver's own checks (the function the
+receiver runs on every webhook) on the stored body, with the settings config.ts gives the deployed receiver
+(tables, controlshift.exportBuckets, receiver.maxBodyBytes). It does not re-sign the body and post it to the
+webhook: that would need the signing secret on your machine, and a dry run could not show what each payload
+becomes. So fix config.ts, npx cdktf deploy, then run this command: a payload is sent only when the deployment
+has its table's loader queue. With --execute, each accepted payload's download job (the one the receiver would
+have queued) goes to ${d.prefix}-downloads, and its object moves to ${QUARANTINE_RESUBMITTED_PREFIX} (with the time
+and the message id added), so it is no longer listed. Running it twice sends nothing twice.
+
+Options
+  --key <key>        only this pending object, e.g. ${QUARANTINE_PENDING_PREFIX}20240301/<sha256>.json
+  --bucket <name>    the exports bucket (default: the one bucket named ${d.prefix}-exports-*, found with ListBuckets)
+  --execute          re-submit the accepted payloads (default: a dry run, which reads and changes nothing)
+  --prefix, --region, --help as for every command
+
+It needs s3:ListBucket, s3:GetObject on the bucket; with --execute also s3:PutObject and s3:DeleteObject under
+quarantine/, and sqs:SendMessage on ${d.prefix}-downloads.
+`;
+}
+
 /** Options that take a value, and flags (names without the leading --). */
-const VALUE_OPTIONS = ["prefix", "region", "samples", "rate", "object", "from", "bucket"];
+const VALUE_OPTIONS = ["prefix", "region", "samples", "rate", "object", "from", "bucket", "key"];
 const FLAG_OPTIONS = ["execute", "peek", "status", "help"];
-const ALLOWED: Record<"redrive" | "reload", ReadonlySet<string>> = {
+const ALLOWED: Record<Command, ReadonlySet<string>> = {
   redrive: new Set(["prefix", "region", "samples", "rate", "execute", "peek", "status", "help"]),
   reload: new Set(["prefix", "region", "object", "from", "bucket", "execute", "help"]),
+  quarantine: new Set(["prefix", "region", "key", "bucket", "execute", "help"]),
 };
 
 function usage(message: string, command?: string): UsageError {
@@ -182,25 +231,43 @@ export function parseReplayArgs(argv: readonly string[]): ReplayCommand {
 
   const [command, ...rest] = positional;
   if (command === undefined || command === "help") {
-    if (rest.length > 1 || (rest[0] !== undefined && rest[0] !== "redrive" && rest[0] !== "reload")) {
-      throw usage(`no help on ${JSON.stringify(rest.join(" "))}: the commands are redrive and reload`);
+    if (rest.length > 1 || (rest[0] !== undefined && !COMMANDS.includes(rest[0] as Command))) {
+      throw usage(`no help on ${JSON.stringify(rest.join(" "))}: the commands are ${COMMAND_LIST}`);
     }
-    if (command === undefined && !flags.has("help")) throw usage("a command is missing: redrive or reload");
-    return { type: "help", ...(rest[0] ? { topic: rest[0] as "redrive" | "reload" } : {}) };
+    if (command === undefined && !flags.has("help")) throw usage("a command is missing: redrive, reload or quarantine");
+    return { type: "help", ...(rest[0] ? { topic: rest[0] as Command } : {}) };
   }
-  if (command !== "redrive" && command !== "reload") {
-    throw usage(`unknown command ${JSON.stringify(command)}: the commands are redrive and reload`);
+  if (!COMMANDS.includes(command as Command)) {
+    throw usage(`unknown command ${JSON.stringify(command)}: the commands are ${COMMAND_LIST}`);
   }
-  if (flags.has("help")) return { type: "help", topic: command };
+  if (flags.has("help")) return { type: "help", topic: command as Command };
   for (const name of [...values.keys(), ...flags]) {
-    if (!ALLOWED[command].has(name)) throw usage(`--${name} is not an option of ${command}`, command);
+    if (!ALLOWED[command as Command].has(name)) throw usage(`--${name} is not an option of ${command}`, command);
   }
   const common: CommonOptions = {
     ...(values.has("prefix") ? { prefix: values.get("prefix") } : {}),
     ...(values.has("region") ? { region: values.get("region") } : {}),
   };
-  if (rest.length > 1) throw usage(`${command} takes one ${command === "redrive" ? "queue" : "table"}, not ${rest.join(" ")}`, command);
   const execute = flags.has("execute");
+  if (command === "quarantine") {
+    if (rest.length > 0) throw usage(`quarantine takes no argument, not ${rest.join(" ")} (one object: --key <key>)`, command);
+    const key = values.get("key");
+    const bucket = values.get("bucket");
+    if (key !== undefined && !key.startsWith(QUARANTINE_PENDING_PREFIX)) {
+      throw usage(`--key ${JSON.stringify(key)} is not under ${QUARANTINE_PENDING_PREFIX}`, command);
+    }
+    if (bucket !== undefined && !S3_BUCKET_NAME_PATTERN.test(bucket)) {
+      throw usage(`--bucket ${JSON.stringify(bucket)} is not an S3 bucket name (give the name, not s3:// or an ARN)`, command);
+    }
+    return {
+      type: "quarantine",
+      ...common,
+      ...(key !== undefined ? { key } : {}),
+      ...(bucket !== undefined ? { bucket } : {}),
+      execute,
+    };
+  }
+  if (rest.length > 1) throw usage(`${command} takes one ${command === "redrive" ? "queue" : "table"}, not ${rest.join(" ")}`, command);
 
   if (command === "redrive") {
     const queue = rest[0];
@@ -249,7 +316,15 @@ export function parseReplayArgs(argv: readonly string[]): ReplayCommand {
 
 /** What `runReplay` needs: the deployment's config, and the ports for a region. */
 export interface ReplayDependencies {
-  readonly config: { readonly prefix: string; readonly region: string; readonly tables: readonly string[] };
+  readonly config: {
+    readonly prefix: string;
+    readonly region: string;
+    readonly tables: readonly string[];
+    /** @default the config's default (both production buckets) */
+    readonly controlshift?: { readonly exportBuckets: readonly string[] };
+    /** @default the config's default (65536) */
+    readonly receiver?: { readonly maxBodyBytes: number };
+  };
   readonly ports: (region: string) => ReplayPorts;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
@@ -257,10 +332,21 @@ export interface ReplayDependencies {
 
 export interface ReplayPorts extends ExecutorPorts {
   readonly objects: ObjectLister;
+  readonly store: ObjectStore;
   readonly buckets: BucketFinder;
   readonly queues: QueueResolver;
   readonly peeker: MessagePeeker;
   close?(): void;
+}
+
+/** The receiver's settings as the stack derives them from config.ts (modules/mirror-stack.ts). */
+export function receiverSettings(config: ReplayDependencies["config"]): ReceiverSettings {
+  const defaults = defaultConfig(config.prefix);
+  return {
+    tables: new Set(config.tables),
+    buckets: config.controlshift?.exportBuckets ?? defaults.controlshift.exportBuckets,
+    maxBodyBytes: config.receiver?.maxBodyBytes ?? defaults.receiver.maxBodyBytes,
+  };
 }
 
 /** Runs one command line; returns the exit code (0 done, 1 failed, 2 bad usage). Never throws. */
@@ -274,7 +360,14 @@ export async function runReplay(argv: readonly string[], deps: ReplayDependencie
     return 2;
   }
   if (command.type === "help") {
-    const help = command.topic === "redrive" ? redriveHelp(defaults) : command.topic === "reload" ? reloadHelp(defaults) : mainHelp(defaults);
+    const help =
+      command.topic === "redrive"
+        ? redriveHelp(defaults)
+        : command.topic === "reload"
+          ? reloadHelp(defaults)
+          : command.topic === "quarantine"
+            ? quarantineHelp(defaults)
+            : mainHelp(defaults);
     deps.out(help.trimEnd());
     return 0;
   }
@@ -303,6 +396,16 @@ export async function runReplay(argv: readonly string[], deps: ReplayDependencie
         );
         describeRedrivePlan(plan).forEach((line) => out(line));
         if (plan.problem) throw plan.problem;
+        await run(plan.actions, command.execute);
+        break;
+      }
+      case "quarantine": {
+        const plan = await planQuarantine(
+          { prefix, region, settings: receiverSettings(deps.config), bucket: command.bucket, key: command.key },
+          ports,
+          ports.clock.now(),
+        );
+        describeQuarantinePlan(plan).forEach((line) => out(line));
         await run(plan.actions, command.execute);
         break;
       }

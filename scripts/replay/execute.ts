@@ -2,20 +2,41 @@
  * Runs a plan's actions in order, or (dry run) only says what it would do. The only place that writes.
  * It stops at the first failure and says how far it got (ExecutionError).
  */
-import { describeAction, type ReplayAction, type SendObjectCreatedAction } from "./actions";
+import { downloadJobMessage } from "../../handlers/receiver/aws-adapters";
+import { resubmittedKey } from "../../handlers/shared/quarantine";
+import { describeAction, type ReplayAction, type ResubmitQuarantinedAction, type SendObjectCreatedAction } from "./actions";
 import { objectCreatedEvent } from "../object-created-event";
 
 /** The SQS message attribute that marks a replayed event (the loader ignores attributes; people and logs do not). */
 const REPLAY_MESSAGE_ATTRIBUTE = "replayed-by";
 const REPLAY_MESSAGE_ATTRIBUTE_VALUE = "controlshift-mirror replay";
 import { ExecutionError, ReplayError } from "./errors";
-import type { MessageClock, MessageSender, MoveTaskStarter, OutgoingMessage } from "./ports";
+import type { MessageClock, MessageSender, MoveTaskStarter, ObjectStore, OutgoingMessage } from "./ports";
 import { parseQueueArn } from "./queues";
 
 export interface ExecutorPorts {
   readonly sender: MessageSender;
   readonly moveTasks: MoveTaskStarter;
   readonly clock: MessageClock;
+  /** Moves re-submitted quarantine records; only `quarantine` plans need it. */
+  readonly store?: ObjectStore;
+}
+
+/**
+ * The SQS message for a re-submitted payload: the job as the receiver sends it (same body and table/kind
+ * attributes, handlers/receiver/aws-adapters.ts), marked as a replay.
+ */
+export function quarantineJobMessage(action: ResubmitQuarantinedAction): OutgoingMessage {
+  const message = downloadJobMessage(action.queue.url, action.job);
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
+    if (value.StringValue !== undefined) attributes[name] = value.StringValue;
+  }
+  return {
+    queueUrl: action.queue.url,
+    body: message.MessageBody ?? "",
+    attributes: { ...attributes, [REPLAY_MESSAGE_ATTRIBUTE]: REPLAY_MESSAGE_ATTRIBUTE_VALUE },
+  };
 }
 
 export interface ExecuteOptions {
@@ -90,6 +111,18 @@ export async function executeActions(
           taskHandles.push(handle);
           options.out(`${step(i)} ${describeAction(action)}: started, task handle ${handle}`);
           options.out(`follow it with: npm run replay -- redrive ${action.source.name} --status`);
+          break;
+        }
+        case "resubmit-quarantined": {
+          if (ports.store === undefined) throw new ReplayError("no object store to move the quarantine record with");
+          const id = await ports.sender.send(quarantineJobMessage(action));
+          messageIds.push(id);
+          // Queued first, then moved: a failure in between leaves the record pending, and a second run sends the
+          // job again, which the downloader and loaders take as the redelivery it is.
+          const record = { ...action.record, resubmitted: { at: ports.clock.now().toISOString(), messageId: id, queue: action.queue.name } };
+          await ports.store.put(action.bucket, resubmittedKey(action.key), JSON.stringify(record, null, 2));
+          await ports.store.delete(action.bucket, action.key);
+          options.out(`${step(i)} ${describeAction(action)}: sent, message id ${id}; moved to ${resubmittedKey(action.key)}`);
           break;
         }
       }

@@ -17,6 +17,14 @@ export interface ObjectLister {
   list(bucket: string, prefix: string): Promise<ListedObject[]>;
 }
 
+/** Single objects of the exports bucket: the quarantine records. */
+export interface ObjectStore {
+  /** The object's body as UTF-8 text. */
+  get(bucket: string, key: string): Promise<string>;
+  put(bucket: string, key: string, body: string): Promise<void>;
+  delete(bucket: string, key: string): Promise<void>;
+}
+
 export interface BucketFinder {
   /** The names of the account's buckets starting with `namePrefix` (ListBuckets). */
   bucketsNamed(namePrefix: string): Promise<string[]>;
