@@ -8,6 +8,8 @@
  * CONTROLSHIFT_MIRROR_OFFLINE_PLAN=1 configures the provider for an offline `terraform plan` (CI); never set it
  * for an apply.
  */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { App } from "cdktf";
 import config from "./config";
 import { ConfigError, configWarnings } from "./modules/config";
@@ -25,7 +27,8 @@ function main(): void {
     }
     throw err;
   }
-  const app = new App({ outdir: process.env.CDKTF_OUTDIR ?? "cdktf.out" });
+  const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
+  const app = new App({ outdir });
   for (const { name, config: resolved } of environments) {
     // cdktf prints construct warnings only under `cdktf synth`; print them for `npm run synth` too.
     const label = environments.length > 1 ? ` (${name})` : "";
@@ -36,6 +39,13 @@ function main(): void {
     });
   }
   app.synth();
+  // One line per stack: where it went and how big it is (cdktf itself says nothing under npm run synth).
+  for (const { name } of environments) {
+    const file = path.join(outdir, "stacks", name, "cdk.tf.json");
+    const tf = JSON.parse(readFileSync(file, "utf8")) as { resource?: Record<string, Record<string, unknown>> };
+    const resources = Object.values(tf.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+    console.log(`synthesized ${name}: ${path.relative(process.cwd(), file) || file} (${resources} resources)`);
+  }
 }
 
 main();

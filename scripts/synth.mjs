@@ -5,6 +5,10 @@ import { createRequire } from "node:module";
 import { buildApp, APP_BUNDLE } from "./build-app.mjs";
 import { buildHandlers } from "./build-handlers.mjs";
 
+// No call to HashiCorp's checkpoint service from anything this process starts (terraform, cdktf's helpers): offline
+// it only prints an error, and a deployment tool should not phone home.
+process.env.CHECKPOINT_DISABLE ??= "1";
+
 await Promise.all([buildHandlers({ quiet: true }), buildApp()]);
 // Without --enable-source-maps: cdktf records a stack trace for every token, and mapping each one through the
 // source map costs 0.7 s of CPU on the default stack. The bundle is not minified, so a stack trace still points at
