@@ -50,6 +50,7 @@ describe("planLoad", () => {
     expect(plan.metadata).toEqual({
       schema: DEFAULT_METADATA_SCHEMA,
       ledger: { schema: DEFAULT_METADATA_SCHEMA, name: "load_ledger" },
+      tableLedger: { schema: DEFAULT_METADATA_SCHEMA, name: "load_ledger_comments" },
       failures: { schema: DEFAULT_METADATA_SCHEMA, name: "load_failures" },
     });
     expect(ops(plan.transaction)).toEqual([
@@ -88,8 +89,9 @@ describe("planLoad", () => {
     const del = plan.transaction.find((s) => s.op === "delete-replaced") as DeleteReplacedStep;
     expect(del.scope).toBe("all");
     expect(del.exportedAt).toBe("2024-03-01T02:03:04Z");
+    // The stale check reads the table's own ledger only: loads of different tables share nothing.
     expect(del.guard).toEqual({
-      ledger: { schema: DEFAULT_METADATA_SCHEMA, name: "load_ledger" },
+      ledger: { schema: DEFAULT_METADATA_SCHEMA, name: "load_ledger_comments" },
       table: "comments",
       newerFullOperator: ">",
       exportedAt: "2024-03-01T02:03:04Z",

@@ -75,7 +75,7 @@ function setupWith(
     rows: await rowsOf(pg.db, schema, table, { withExportedAt: true }),
     ledger: await ledgerOf(pg.db, meta, table),
   });
-  return { schema, meta, store, load, put, snapshot, table };
+  return { schema, meta, store, load, put, snapshot, table, migrated };
 }
 
 describe.each(["direct", "staged"] as const)("loading ControlShift exports into PostgreSQL (%s full loads)", (fullLoads) => {
@@ -311,6 +311,29 @@ describe.each(["direct", "staged"] as const)("loading ControlShift exports into 
         { id: "1", name: "a" },
         { id: "2", name: "b" },
       ]);
+    });
+  });
+
+  describe("a ledger per table", () => {
+    it("writes each load in the table's own ledger and the shared history; the first load seeds it from the history", async () => {
+      const t = setup();
+      // A deployment from before per-table ledgers: the history says a full export of 2024-03-04 was loaded.
+      await t.migrated;
+      await pg.db.query(
+        `INSERT INTO "${t.meta}"."load_ledger" (load_id, table_name, kind, object_key, exported_at, rows_loaded, outcome) ` +
+          `VALUES ('old', 'comments', 'full', 'exports/full/comments/20240304/comments_20240304020304.csv', '2024-03-04 02:03:04', 0, 'loaded')`,
+      );
+      const result = await t.load("full", [t.put("full", "20240301020304")]);
+      expect(result.files[0].outcome).toBe("skipped-stale");
+      const own = await pg.db.query<{ load_id: string; outcome: string }>(
+        `SELECT load_id, outcome FROM "${t.meta}"."load_ledger_comments" ORDER BY loaded_at, load_id`,
+      );
+      expect(own.rows.map((r) => [r.load_id === "old" ? "old" : "new", r.outcome])).toEqual([
+        ["old", "loaded"],
+        ["new", "skipped-stale"],
+      ]);
+      const history = await ledgerOf(pg.db, t.meta, "comments");
+      expect(history.map((r) => r.outcome)).toEqual(["loaded", "skipped-stale"]);
     });
   });
 

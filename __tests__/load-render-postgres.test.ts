@@ -29,6 +29,11 @@ function plan(overrides: Partial<PlanLoadInput> = {}) {
   });
 }
 
+/** The ledger's columns, as every statement that copies ledger rows lists them. */
+const LEDGER_COLUMNS =
+  '"load_id", "table_name", "kind", "object_key", "exported_at", "rows_loaded", "outcome", "statement_id", ' +
+  '"started_at", "finished_at", "loaded_at"';
+
 describe("renderPostgres", () => {
   it("indexes id on a table it creates, with the index name cut to 63 bytes", () => {
     expect(idIndexName("petitions")).toBe("petitions_id_idx");
@@ -56,7 +61,7 @@ describe("renderPostgres", () => {
   it("renders a staged full load (as Redshift runs it)", () => {
     const statements = renderPostgresTransaction(plan(), { fullLoads: "staged" });
     const guard =
-      `EXISTS (SELECT 1 FROM "meta"."load_ledger" AS l WHERE l."table_name" = 'comments' AND l."kind" = 'full' ` +
+      `EXISTS (SELECT 1 FROM "meta"."load_ledger_comments" AS l WHERE l."table_name" = 'comments' AND l."kind" = 'full' ` +
       `AND l."outcome" = 'loaded' AND l."exported_at" > TIMESTAMP '2024-03-01 02:03:04')`;
     expect(statements.map((s) => s.sql)).toEqual([
       'CREATE TABLE IF NOT EXISTS "cs"."comments" (\n  "id" INTEGER,\n  "text" TEXT,\n  "_cs_exported_at" TIMESTAMP NOT NULL\n)',
@@ -68,12 +73,13 @@ describe("renderPostgres", () => {
         `FROM (SELECT x."text", x."id", ROW_NUMBER() OVER (PARTITION BY x."id" ORDER BY x.ctid DESC) AS cs_rank ` +
         `FROM "cs_stage_1" AS x) AS s WHERE s.cs_rank = 1 ` +
         `AND NOT EXISTS (SELECT 1 FROM "cs"."comments" AS t WHERE t."id" = s."id") AND NOT ${guard}`,
-      `INSERT INTO "meta"."load_ledger" ("load_id", "table_name", "kind", "object_key", "exported_at", "rows_loaded", "outcome", ` +
+      `WITH "own" AS (INSERT INTO "meta"."load_ledger_comments" ("load_id", "table_name", "kind", "object_key", "exported_at", "rows_loaded", "outcome", ` +
         `"statement_id", "started_at", "finished_at") SELECT 'load-1', 'comments', 'full', ` +
         `'exports/full/comments/20240301/comments_20240301020304.csv', TIMESTAMP '2024-03-01 02:03:04', ` +
         `CASE WHEN ${guard} THEN 0 ELSE $1::bigint END, ` +
         `CASE WHEN ${guard} THEN 'skipped-stale' ELSE 'loaded' END, NULL, (transaction_timestamp() AT TIME ZONE 'UTC'), ` +
-        `(clock_timestamp() AT TIME ZONE 'UTC') RETURNING "object_key", "outcome", "rows_loaded"`,
+        `(clock_timestamp() AT TIME ZONE 'UTC') RETURNING ${LEDGER_COLUMNS}), "history" AS (INSERT INTO "meta"."load_ledger" ` +
+        `(${LEDGER_COLUMNS}) SELECT ${LEDGER_COLUMNS} FROM "own") SELECT "object_key", "outcome", "rows_loaded" FROM "own"`,
       'DROP TABLE IF EXISTS "cs_stage_1"',
       'CREATE INDEX IF NOT EXISTS "comments_id_idx" ON "cs"."comments" ("id")',
     ]);
@@ -89,7 +95,7 @@ describe("renderPostgres", () => {
   it("renders a direct full load: stale check, delete, COPY into the table, drop rows a newer export has, ledger", () => {
     const statements = renderPostgresTransaction(plan());
     const guard =
-      `EXISTS (SELECT 1 FROM "meta"."load_ledger" AS l WHERE l."table_name" = 'comments' AND l."kind" = 'full' ` +
+      `EXISTS (SELECT 1 FROM "meta"."load_ledger_comments" AS l WHERE l."table_name" = 'comments' AND l."kind" = 'full' ` +
       `AND l."outcome" = 'loaded' AND l."exported_at" > TIMESTAMP '2024-03-01 02:03:04')`;
     expect(statements.map((s) => [s.kind, s.op])).toEqual([
       ["sql", "create-table"],

@@ -13,6 +13,7 @@ import { RedshiftWarehouse } from "../handlers/load/redshift-adapter";
 import { s3HeaderReader } from "../handlers/loader/adapters";
 import { decodeS3EventKey, parseLoaderMessage } from "../handlers/loader/event";
 import { loadBatch, type LoaderOutcome, type LoaderRecord, type LoaderSettings, type LoadSummary } from "../handlers/loader/load-batch";
+import { LOAD_LEDGER_COLUMNS } from "../schemas/metadata";
 import { TABLE_SCHEMAS } from "../schemas/table-schemas";
 import type { LoadPlan } from "../handlers/load/plan";
 import type { Warehouse } from "../handlers/load/warehouse";
@@ -123,6 +124,7 @@ function coreHarness(): CoreHarness {
   const api = new FakeDataApi(sdk);
   api.rowsPerFile = 2;
   api.tables.set("controlshift.comments", [...TABLE_SCHEMAS.comments.map((c) => c.name), "_cs_exported_at"]);
+  api.tables.set("controlshift_mirror_meta.load_ledger_comments", [...LOAD_LEDGER_COLUMNS]);
   const logs: Logged[] = [];
   const summaries: LoadSummary[] = [];
   const failures = { count: 0 };

@@ -37,6 +37,7 @@ import {
 } from "../handlers/load/redshift-errors";
 import type { Compression } from "../handlers/shared/export-file";
 import type { ExportKind } from "../facts/exports";
+import { LOAD_LEDGER_COLUMNS } from "../schemas/metadata";
 import { TABLE_SCHEMAS } from "../schemas/table-schemas";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -97,6 +98,8 @@ function setup(): Harness {
   let now = 1_700_000_000_000;
   const client = new RedshiftDataClient({ region: "eu-west-1" });
   api.clock = () => now;
+  // The table's own ledger exists (made by its first load: see "creates the table's own ledger on its first load").
+  api.tables.set("controlshift_mirror_meta.load_ledger_comments", [...LOAD_LEDGER_COLUMNS]);
   harness = {
     api,
     manifests,
@@ -160,11 +163,14 @@ describe("Redshift adapter: the Data API calls of a load", () => {
       files: [{ objectKey: key("full", "20240301020304", true), outcome: "loaded", rowsLoaded: 3 }],
       addedColumns: [],
       createdTable: "schemas",
-      statementId: h.api.statements[1].id,
+      statementId: h.api.statements[2].id,
     });
     expect(h.api.calls()).toMatchSnapshot();
     expect(h.api.calls().map((c) => c.command)).toEqual([
-      "ExecuteStatement", // svv_columns
+      "ExecuteStatement", // svv_columns: the table
+      "DescribeStatement",
+      "GetStatementResult",
+      "ExecuteStatement", // svv_columns: the table's own ledger
       "DescribeStatement",
       "GetStatementResult",
       "BatchExecuteStatement", // the load's transaction
@@ -172,6 +178,8 @@ describe("Redshift adapter: the Data API calls of a load", () => {
       "ExecuteStatement", // the ledger rows of this load
       "DescribeStatement",
       "GetStatementResult",
+      "ExecuteStatement", // after the commit: its ledger rows into the shared history
+      "DescribeStatement",
     ]);
     expect(h.sleeps).toEqual([]);
   });
@@ -343,7 +351,7 @@ describe("Redshift adapter: a failed load", () => {
     expect(error.cause).toMatchObject({ statementId: load.id, status: "FAILED", subStatement: 3, message: COPY_ERROR });
     expect(error.message).toContain(`failed and was rolled back: ${COPY_ERROR} (statement ${load.id}, SQL statement 3 of the batch)`);
 
-    const [, ...executes] = h.api.inputsOf(ExecuteStatementCommand);
+    const [, , ...executes] = h.api.inputsOf(ExecuteStatementCommand);
     expect(executes.map((e) => e.Sql)).toEqual([
       `SELECT COUNT(*) FROM "controlshift_mirror_meta"."load_failures" WHERE "statement_id" = '${load.id}'`,
       expect.stringMatching(/^INSERT INTO "controlshift_mirror_meta"\."load_failures" /),
@@ -395,6 +403,43 @@ describe("Redshift adapter: a failed load", () => {
     expect(error).toBeInstanceOf(RedshiftLoadFailedError);
     expect(error.cause).toMatchObject({ status: "ABORTED" });
     expect(h.api.failures).toHaveLength(1);
+  });
+});
+
+describe("Redshift adapter: loads of different tables share no object", () => {
+  it("reads and writes, inside its transaction, only its table, its own ledger and its temporary stages", async () => {
+    const h = setup();
+    h.api.tables.set("controlshift.comments", [...COMMENTS.map((c) => c.name), "_cs_exported_at"]);
+    await h.load(h.invocation(), "incremental", [{ objectKey: key("incremental", "20240305020304") }]);
+    const [load] = h.api.loadBatches();
+    const named = new Set(load.Sqls!.flatMap((sql) => [...sql.matchAll(/"([a-z_0-9]+)"\."([a-z_0-9]+)"/g)].map((m) => `${m[1]}.${m[2]}`)));
+    // Qualified names are schema.table, or (the stage, a subquery) alias.column: every schema-qualified object.
+    const objects = [...named].filter((n) => /^controlshift(_mirror_meta)?\./.test(n) && !n.startsWith("controlshift.comments."));
+    expect(objects.sort()).toEqual([
+      "controlshift.comments",
+      "controlshift_mirror_meta.load_ledger_comments",
+    ]);
+    expect(load.Sqls![0]).toBe('LOCK "controlshift"."comments"');
+    // After the commit, on its own: the shared history gets this load's rows (it reads only the table's ledger).
+    const copy = h.api.inputsOf(ExecuteStatementCommand).find((e) => e.Sql!.startsWith('INSERT INTO "controlshift_mirror_meta"."load_ledger" '))!;
+    expect(copy.Sql).toMatch(/ FROM "controlshift_mirror_meta"\."load_ledger_comments" WHERE "load_id" = '[^']+' AND "started_at" = \(SELECT MAX/);
+    expect(copy.ClientToken).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8/);
+  });
+
+  it("creates the table's own ledger on its first load, seeded with the table's rows of the shared history", async () => {
+    const h = setup();
+    h.api.tables.delete("controlshift_mirror_meta.load_ledger_comments");
+    h.api.tables.set("controlshift.comments", [...COMMENTS.map((c) => c.name), "_cs_exported_at"]);
+    await h.load(h.invocation(), "full", [{ objectKey: key("full", "20240301020304") }]);
+    const [first] = h.api.loadBatches();
+    expect(first.Sqls!.slice(0, 3)).toEqual([
+      'LOCK "controlshift"."comments"',
+      expect.stringMatching(/^CREATE TABLE IF NOT EXISTS "controlshift_mirror_meta"\."load_ledger_comments" \(\n  load_id VARCHAR\(256\) NOT NULL,/),
+      `INSERT INTO "controlshift_mirror_meta"."load_ledger_comments" (${LOAD_LEDGER_COLUMNS.map((c) => `"${c}"`).join(", ")}) ` +
+        `SELECT ${LOAD_LEDGER_COLUMNS.map((c) => `"${c}"`).join(", ")} FROM "controlshift_mirror_meta"."load_ledger" WHERE "table_name" = 'comments'`,
+    ]);
+    await h.load(h.invocation(), "full", [{ objectKey: key("full", "20240302020304") }]);
+    expect(h.api.loadBatches()[1].Sqls!.filter((sql) => sql.includes("CREATE TABLE"))).toEqual([]);
   });
 });
 
@@ -492,7 +537,7 @@ describe("Redshift adapter: failures are recorded and retried reliably", () => {
     const tokens = h.api.loadBatches().map((b) => b.ClientToken);
     expect(new Set(tokens).size).toBe(3);
     expect(h.api.failures).toEqual([]);
-    expect(h.api.inputsOf(ExecuteStatementCommand).filter((e) => e.Sql!.startsWith("INSERT"))).toEqual([]);
+    expect(h.api.inputsOf(ExecuteStatementCommand).filter((e) => e.Sql!.startsWith("INSERT INTO \"controlshift_mirror_meta\".\"load_failures\""))).toEqual([]);
   });
 
   it("gives a conflict back to the queue, recorded, once its retries are spent", async () => {

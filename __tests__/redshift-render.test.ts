@@ -143,7 +143,7 @@ describe("Redshift renderer", () => {
     );
     expect(() => renderRedshiftTableColumns("controlshift", "comments' OR 1=1 --")).toThrow(LoadPlanError);
     expect(renderRedshiftLedgerRows(p)).toBe(
-      `SELECT "object_key", "outcome", "rows_loaded" FROM "controlshift_mirror_meta"."load_ledger" WHERE "load_id" = '${p.loadId}' ` +
+      `SELECT "object_key", "outcome", "rows_loaded" FROM "controlshift_mirror_meta"."load_ledger_comments" WHERE "load_id" = '${p.loadId}' ` +
         `ORDER BY "loaded_at" DESC, "finished_at" DESC`,
     );
     const statementId = "6f1b1f4e-1d5e-4c55-9a0e-2f4b5c6d7e8f";

@@ -93,6 +93,38 @@ function nowDefault(dialect: SqlDialect): string {
 }
 
 /**
+ * The ledger of one mirrored table (`load_ledger_<table>`): the only ledger its loads read and write inside their
+ * transaction, so loads of different tables share no object (no serialization conflict, no lock queue). After each
+ * commit its new rows are copied into the shared `load_ledger`, the history the freshness view and analysts read.
+ */
+export function tableLedgerName(table: string): string {
+  return `${LOAD_LEDGER_TABLE}_${table}`;
+}
+
+/** The ledger's columns as a quoted list, the same for every ledger (for copying rows between them). */
+export function ledgerColumnList(alias?: string): string {
+  return LOAD_LEDGER_COLUMNS.map((c) => (alias === undefined ? `"${c}"` : `${alias}."${c}"`)).join(", ");
+}
+
+/** CREATE TABLE IF NOT EXISTS for a ledger (the shared history or a table's own): the columns of LOAD_LEDGER_COLUMNS. */
+export function ledgerTableStatement(schemaName: string, name: string, dialect: SqlDialect = "redshift"): string {
+  const ledger = `${quoteIdentifier(schemaName, "metadata schema")}.${quoteIdentifier(name)}`;
+  return `CREATE TABLE IF NOT EXISTS ${ledger} (
+  load_id VARCHAR(256) NOT NULL,
+  table_name VARCHAR(127) NOT NULL,
+  kind VARCHAR(16) NOT NULL,
+  object_key VARCHAR(1024) NOT NULL,
+  exported_at TIMESTAMP NOT NULL,
+  rows_loaded BIGINT NOT NULL,
+  outcome VARCHAR(32) NOT NULL,
+  statement_id VARCHAR(128),
+  started_at TIMESTAMP,
+  finished_at TIMESTAMP,
+  loaded_at TIMESTAMP NOT NULL DEFAULT ${nowDefault(dialect)}
+)`;
+}
+
+/**
  * The statements that create the metadata schema, its tables and the freshness view if missing, in order, without
  * trailing semicolons. Throws IdentifierError when `schemaName` is not a valid identifier.
  * @default schemaName DEFAULT_METADATA_SCHEMA
@@ -109,19 +141,7 @@ export function metadataStatements(
   const now = nowDefault(dialect);
   return [
     `CREATE SCHEMA IF NOT EXISTS ${schema}`,
-    `CREATE TABLE IF NOT EXISTS ${ledger} (
-  load_id VARCHAR(256) NOT NULL,
-  table_name VARCHAR(127) NOT NULL,
-  kind VARCHAR(16) NOT NULL,
-  object_key VARCHAR(1024) NOT NULL,
-  exported_at TIMESTAMP NOT NULL,
-  rows_loaded BIGINT NOT NULL,
-  outcome VARCHAR(32) NOT NULL,
-  statement_id VARCHAR(128),
-  started_at TIMESTAMP,
-  finished_at TIMESTAMP,
-  loaded_at TIMESTAMP NOT NULL DEFAULT ${now}
-)`,
+    ledgerTableStatement(schemaName, LOAD_LEDGER_TABLE, dialect),
     `CREATE TABLE IF NOT EXISTS ${failures} (
   load_id VARCHAR(256) NOT NULL,
   table_name VARCHAR(127) NOT NULL,

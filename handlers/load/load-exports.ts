@@ -7,6 +7,8 @@ import type { Compression } from "../shared/export-file";
 import type { ExportKind } from "../../facts/exports";
 import type { ColumnDef } from "./plan";
 import { planLoad } from "./planner";
+import { DEFAULT_METADATA_SCHEMA } from "../../facts/warehouse";
+import { tableLedgerName } from "../../schemas/metadata";
 import type { LoadResult, Warehouse } from "./warehouse";
 
 export interface ExportToLoad {
@@ -44,6 +46,8 @@ export async function loadExports(ports: LoadExportsPorts, input: LoadExportsInp
     files.push({ ...file, header: await ports.readHeader(file.objectKey, file.compression) });
   }
   const currentColumns = await ports.warehouse.tableColumns(input.schema, input.table);
+  // The table's own ledger (schemas/metadata.ts, tableLedgerName): created, and seeded, by the table's first load.
+  const tableLedger = await ports.warehouse.tableColumns(input.metadataSchema ?? DEFAULT_METADATA_SCHEMA, tableLedgerName(input.table));
   const plan = planLoad({
     schema: input.schema,
     metadataSchema: input.metadataSchema,
@@ -52,6 +56,7 @@ export async function loadExports(ports: LoadExportsPorts, input: LoadExportsInp
     files,
     knownColumns: input.knownColumns,
     currentColumns,
+    tableLedgerExists: tableLedger !== undefined,
     loadId: input.loadId,
   });
   return ports.warehouse.run(plan);

@@ -55,8 +55,14 @@ export interface TableRef {
 /** Where the loader keeps its records: `schemas/metadata.ts` defines the tables (and the freshness view). */
 export interface MetadataRefs {
   readonly schema: string;
-  /** `load_ledger`: one row per file per load, written inside the load's transaction. */
+  /**
+   * `load_ledger`: the shared history, one row per file per load of every table; the freshness view reads it. A
+   * load never reads it inside its transaction (but its table's first, to seed that table's ledger), and writes
+   * it only after the commit (a copy of its rows in the table's ledger): loads of different tables share nothing.
+   */
   readonly ledger: TableRef;
+  /** `load_ledger_<table>`: the table's own ledger, written inside the load's transaction; the stale check reads it. */
+  readonly tableLedger: TableRef;
   /** `load_failures`: one row per file of a load that failed and was rolled back, written after the rollback. */
   readonly failures: TableRef;
 }
@@ -65,7 +71,7 @@ export interface MetadataRefs {
  * "A full export of `table` newer than this file was already loaded": the predicate that turns a file's DELETE,
  * INSERT and ledger outcome into a skip. Uncorrelated, so a database evaluates it once per statement.
  *
- * Redshift: `EXISTS (SELECT 1 FROM "meta"."load_ledger" WHERE table_name = '<table>' AND kind = 'full'
+ * Redshift: `EXISTS (SELECT 1 FROM "meta"."load_ledger_<table>" WHERE table_name = '<table>' AND kind = 'full'
  *   AND outcome = 'loaded' AND exported_at <op> '<exportedAt>'::TIMESTAMP)`.
  * Steps carry it negated (`AND NOT EXISTS (...)`) on DELETE and INSERT, and as `CASE WHEN EXISTS (...)` in the ledger.
  */
@@ -189,7 +195,7 @@ export const VERSION_COLUMN = "updated_at";
 
 /**
  * The ledger row of one file, inside the transaction, after its merge (columns of `schemas/metadata.ts`).
- * Redshift: `INSERT INTO "meta"."load_ledger" (load_id, table_name, kind, object_key, exported_at, rows_loaded,
+ * Redshift: `INSERT INTO "meta"."load_ledger_<table>" (load_id, table_name, kind, object_key, exported_at, rows_loaded,
  *   outcome, statement_id, started_at, finished_at) SELECT '<loadId>', '<table>', '<kind>', '<objectKey>',
  *   '<T>'::TIMESTAMP, CASE WHEN EXISTS (<guard>) THEN 0 ELSE pg_last_copy_count() END,
  *   CASE WHEN EXISTS (<guard>) THEN 'skipped-stale' ELSE 'loaded' END, NULL, SYSDATE, GETDATE()`
@@ -199,7 +205,10 @@ export const VERSION_COLUMN = "updated_at";
  */
 export interface RecordLoadStep {
   readonly op: "record-load";
+  /** The table's own ledger. */
   readonly ledger: TableRef;
+  /** The shared history (PostgreSQL writes it in the same statement; Redshift copies after the commit). */
+  readonly history: TableRef;
   readonly table: string;
   readonly kind: ExportKind;
   readonly objectKey: string;
@@ -210,6 +219,19 @@ export interface RecordLoadStep {
   readonly loadId: string;
 }
 
+/**
+ * The table's first load since per-table ledgers: creates `load_ledger_<table>` (ledgerTableStatement of
+ * schemas/metadata.ts) and seeds it with the table's rows of the shared history, so the stale check still sees the
+ * full exports loaded before. Redshift: `CREATE TABLE IF NOT EXISTS "meta"."load_ledger_t" (...)`, then
+ * `INSERT INTO "meta"."load_ledger_t" (<columns>) SELECT <columns> FROM "meta"."load_ledger" WHERE "table_name" = 't'`.
+ */
+export interface CreateLedgerStep {
+  readonly op: "create-ledger";
+  readonly ledger: TableRef;
+  readonly history: TableRef;
+  readonly table: string;
+}
+
 /** Redshift: `DROP TABLE "cs_stage_1"`. Temporary tables would go with the session; dropping them frees space now. */
 export interface DropStageStep {
   readonly op: "drop-stage";
@@ -218,6 +240,7 @@ export interface DropStageStep {
 
 export type LoadStep =
   | CreateTableStep
+  | CreateLedgerStep
   | LockTableStep
   | AddColumnStep
   | CreateStageStep

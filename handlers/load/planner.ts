@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { ExportFileNameError, parseExportObjectKey, type Compression } from "../shared/export-file";
 import { TABLE_NAME_PATTERN, type ExportKind } from "../../facts/exports";
-import { LOAD_FAILURES_TABLE, LOAD_LEDGER_TABLE } from "../../schemas/metadata";
+import { LOAD_FAILURES_TABLE, LOAD_LEDGER_TABLE, tableLedgerName } from "../../schemas/metadata";
 import { DEFAULT_METADATA_SCHEMA } from "../../facts/warehouse";
 import { HostileHeaderError, InvalidHeaderError, LoadPlanError, quoteForMessage } from "./errors";
 import {
@@ -52,6 +52,8 @@ export interface PlanLoadInput {
   readonly knownColumns: readonly ColumnDef[] | undefined;
   /** The warehouse table's current column names, or undefined when the table does not exist. */
   readonly currentColumns: readonly string[] | undefined;
+  /** Whether the table's own ledger (`load_ledger_<table>`) exists. @default true */
+  readonly tableLedgerExists?: boolean;
   /**
    * The ledger's and failures' `load_id` for this attempt (e.g. a UUID, or the Data API ClientToken).
    * @default a digest of kind, table and object keys (the same for a redelivery of the same batch)
@@ -203,6 +205,7 @@ export function planLoad(input: PlanLoadInput): LoadPlan {
   const metadata: MetadataRefs = {
     schema: metadataSchema,
     ledger: { schema: metadataSchema, name: LOAD_LEDGER_TABLE },
+    tableLedger: { schema: metadataSchema, name: tableLedgerName(input.table) },
     failures: { schema: metadataSchema, name: LOAD_FAILURES_TABLE },
   };
 
@@ -238,6 +241,9 @@ export function planLoad(input: PlanLoadInput): LoadPlan {
   }
 
   transaction.push({ op: "lock-table", table });
+  if (input.tableLedgerExists === false) {
+    transaction.push({ op: "create-ledger", ledger: metadata.tableLedger, history: metadata.ledger, table: input.table });
+  }
 
   if (!has.has(EXPORTED_AT_COLUMN)) {
     // A table adopted from an earlier tool: its rows have no export time and count as older than any export.
@@ -260,7 +266,7 @@ export function planLoad(input: PlanLoadInput): LoadPlan {
   ordered.forEach((file, i) => {
     const stage = `${STAGE_PREFIX}${i + 1}`;
     const guard: StaleGuard = {
-      ledger: metadata.ledger,
+      ledger: metadata.tableLedger,
       table: input.table,
       newerFullOperator: input.kind === "full" ? ">" : ">=",
       exportedAt: file.exportedAt,
@@ -289,7 +295,8 @@ export function planLoad(input: PlanLoadInput): LoadPlan {
       },
       {
         op: "record-load",
-        ledger: metadata.ledger,
+        ledger: metadata.tableLedger,
+        history: metadata.ledger,
         table: input.table,
         kind: input.kind,
         objectKey: file.objectKey,
@@ -338,6 +345,7 @@ export function refusalOf(input: RefusalInput): FailureSubject {
     metadata: {
       schema: metadataSchema,
       ledger: { schema: metadataSchema, name: LOAD_LEDGER_TABLE },
+      tableLedger: { schema: metadataSchema, name: tableLedgerName(input.table) },
       failures: { schema: metadataSchema, name: LOAD_FAILURES_TABLE },
     },
     loadId: `refused-${createHash("sha256").update(input.objectKey).digest("hex").slice(0, 32)}`,

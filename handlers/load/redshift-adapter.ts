@@ -57,6 +57,7 @@ import {
   FAILURE_ERROR_PARAMETER,
   renderRedshiftFailure,
   renderRedshiftFailureRecorded,
+  renderRedshiftHistoryCopy,
   renderRedshiftLedgerRows,
   renderRedshiftPlan,
   renderRedshiftTableColumns,
@@ -300,15 +301,18 @@ export class RedshiftWarehouse implements Warehouse {
       const id = await this.submitBatch(transaction, token, name);
       const done = await this.waitFor(id, "load", about);
       if (done.Status === "FINISHED") {
+        const files = await this.ledgerRows(plan, about);
+        const historyError = await this.copyToHistory(plan, id);
         return {
           loadId: plan.loadId,
           schema: plan.table.schema,
           table: plan.table.name,
           kind: plan.kind,
-          files: await this.ledgerRows(plan, about),
+          files,
           addedColumns: plan.addedColumns,
           createdTable: plan.createsTable,
           statementId: id,
+          ...(historyError !== undefined ? { warnings: [historyError] } : {}),
         };
       }
       // FAILED or ABORTED. A statement that had already ended when this attempt first asked, and was created well
@@ -340,6 +344,24 @@ export class RedshiftWarehouse implements Warehouse {
         }
       }
       throw await this.failed(plan, done, transaction);
+    }
+  }
+
+  /**
+   * The committed load's ledger rows into the shared history (renderRedshiftHistoryCopy), outside the load's
+   * transaction, with a ClientToken of the load's statement: a retry that re-attaches to the same committed load
+   * gets the same copy back instead of copying twice. Best effort: the load stands; returns what went wrong.
+   */
+  private async copyToHistory(plan: LoadPlan, loadStatementId: string): Promise<string | undefined> {
+    try {
+      const token = uuidShaped(createHash("sha256").update(`history\n${loadStatementId}`).digest());
+      const id = await this.execute(renderRedshiftHistoryCopy(plan), undefined, token);
+      const done = await this.waitFor(id, "query", { table: plan.table.name, objectKeys: [] });
+      if (done.Status !== "FINISHED") return `copying the ledger rows into load_ledger ended ${done.Status}: ${done.Error ?? ""}`;
+      return undefined;
+    } catch (err) {
+      if (err instanceof LoadStillRunningError) throw err;
+      return `copying the ledger rows into load_ledger failed: ${(err as Error).message}`;
     }
   }
 
@@ -454,13 +476,14 @@ export class RedshiftWarehouse implements Warehouse {
     return rows;
   }
 
-  private async execute(sql: string, parameters?: SqlParameter[]): Promise<string> {
+  private async execute(sql: string, parameters?: SqlParameter[], clientToken?: string): Promise<string> {
     try {
       const out = await this.client.send(
         new ExecuteStatementCommand({
           ...this.targetParameters,
           Sql: sql,
           ...(parameters !== undefined ? { Parameters: parameters } : {}),
+          ...(clientToken !== undefined ? { ClientToken: clientToken } : {}),
         }),
       );
       if (!out.Id) throw new Error("ExecuteStatement returned no statement id");

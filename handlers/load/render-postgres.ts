@@ -28,6 +28,7 @@
  */
 import type { Compression } from "../shared/export-file";
 import { createTableStatement, quoteIdentifier } from "../../schemas/ddl";
+import { ledgerColumnList, ledgerTableStatement } from "../../schemas/metadata";
 import { toPostgresType } from "../../schemas/type-mapping";
 import { InvalidHeaderError, LoadPlanError, quoteForMessage } from "./errors";
 import {
@@ -149,6 +150,14 @@ function renderStep(step: LoadStep): PostgresStatement[] {
       ident(step.table.name);
       for (const c of step.columns) ident(c.name);
       return [sql(createTableStatement(step.table.schema, step.table.name, step.columns, "postgres"))];
+    case "create-ledger":
+      return [
+        sql(ledgerTableStatement(step.ledger.schema, step.ledger.name, "postgres")),
+        sql(
+          `INSERT INTO ${table(step.ledger)} (${ledgerColumnList()}) SELECT ${ledgerColumnList()} FROM ${table(step.history)} ` +
+            `WHERE "table_name" = ${quoteLiteral(step.table)}`,
+        ),
+      ];
     case "lock-table":
       return [sql(`LOCK TABLE ${table(step.table)} IN SHARE ROW EXCLUSIVE MODE`)];
     case "add-column":
@@ -220,14 +229,17 @@ function renderStep(step: LoadStep): PostgresStatement[] {
           kind: "sql",
           op: step.op,
           bindCopiedRows: true,
+          // The table's own ledger and, in the same statement, the shared history (PostgreSQL's data-modifying CTE;
+          // at READ COMMITTED, inserts into one table by two transactions neither wait nor conflict).
           sql:
-          `INSERT INTO ${table(step.ledger)} ("load_id", "table_name", "kind", "object_key", "exported_at", ` +
+            `WITH "own" AS (INSERT INTO ${table(step.ledger)} ("load_id", "table_name", "kind", "object_key", "exported_at", ` +
             `"rows_loaded", "outcome", "statement_id", "started_at", "finished_at") ` +
             `SELECT ${quoteLiteral(step.loadId)}, ${quoteLiteral(step.table)}, ${quoteLiteral(step.kind)}, ` +
             `${quoteLiteral(step.objectKey)}, ${timestampLiteral(step.exportedAt)}, ` +
             `CASE WHEN ${stale} THEN 0 ELSE $1::bigint END, ` +
             `CASE WHEN ${stale} THEN 'skipped-stale' ELSE 'loaded' END, NULL, ${UTC_NOW_TRANSACTION}, ${UTC_NOW_CLOCK} ` +
-            `RETURNING "object_key", "outcome", "rows_loaded"`,
+            `RETURNING ${ledgerColumnList()}), "history" AS (INSERT INTO ${table(step.history)} (${ledgerColumnList()}) ` +
+            `SELECT ${ledgerColumnList()} FROM "own") SELECT "object_key", "outcome", "rows_loaded" FROM "own"`,
         },
       ];
     }

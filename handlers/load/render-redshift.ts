@@ -21,6 +21,7 @@
  *   names could exceed it in the COPY, CREATE and INSERT statements).
  */
 import { createTableStatement, quoteIdentifier } from "../../schemas/ddl";
+import { ledgerColumnList, ledgerTableStatement } from "../../schemas/metadata";
 import { LoadPlanError, quoteForMessage } from "./errors";
 import { EXPORTED_AT_COLUMN, ID_COLUMN, type CopyStep, type FailureSubject, type LoadPlan, type LoadStep, type MetadataRefs, type StaleGuard, type TableRef } from "./plan";
 import { RedshiftPlanTooLargeError } from "./redshift-errors";
@@ -38,13 +39,15 @@ export const REDSHIFT_STATEMENTS_PER_FILE = 6;
 export interface RedshiftTransactionShape {
   /** Whether the plan creates the table (one CREATE TABLE statement). */
   readonly createsTable: boolean;
+  /** Whether the plan creates the table's own ledger (CREATE TABLE and the seeding INSERT: two statements). */
+  readonly createsLedger?: boolean;
   /** ADD COLUMN statements (one per column the files bring, and `_cs_exported_at` on an adopted table). */
   readonly addedColumns: number;
 }
 
 /** Statements of the transaction before its files: [create-table], lock, add-columns. */
 export function redshiftFixedStatements(shape: RedshiftTransactionShape): number {
-  return (shape.createsTable ? 1 : 0) + 1 + shape.addedColumns;
+  return (shape.createsTable ? 1 : 0) + (shape.createsLedger ? 2 : 0) + 1 + shape.addedColumns;
 }
 
 /**
@@ -187,6 +190,14 @@ function renderStep(step: LoadStep, options: RedshiftRenderOptions): string[] {
       return [createTableStatement(step.table.schema, step.table.name, step.columns, "redshift")];
     case "lock-table":
       return [`LOCK ${table(step.table)}`];
+    case "create-ledger":
+      ident(step.ledger.schema);
+      ident(step.ledger.name);
+      return [
+        ledgerTableStatement(step.ledger.schema, step.ledger.name, "redshift"),
+        `INSERT INTO ${table(step.ledger)} (${ledgerColumnList()}) SELECT ${ledgerColumnList()} FROM ${table(step.history)} ` +
+          `WHERE "table_name" = ${quoteRedshiftLiteral(step.table)}`,
+      ];
     case "add-column":
       return [`ALTER TABLE ${table(step.table)} ADD COLUMN ${ident(step.column.name)} ${step.column.type}`];
     case "create-stage":
@@ -254,6 +265,7 @@ function renderStep(step: LoadStep, options: RedshiftRenderOptions): string[] {
 export function redshiftPlanShape(plan: LoadPlan): RedshiftTransactionShape {
   return {
     createsTable: plan.transaction.some((s) => s.op === "create-table"),
+    createsLedger: plan.transaction.some((s) => s.op === "create-ledger"),
     addedColumns: plan.transaction.filter((s) => s.op === "add-column").length,
   };
 }
@@ -326,8 +338,22 @@ export function renderRedshiftTableColumns(schema: string, tableName: string): s
 /** The ledger rows of one load, newest first (a load re-run after its token expired has two rows per file). */
 export function renderRedshiftLedgerRows(plan: LoadPlan): string {
   return (
-    `SELECT "object_key", "outcome", "rows_loaded" FROM ${table(plan.metadata.ledger)} ` +
+    `SELECT "object_key", "outcome", "rows_loaded" FROM ${table(plan.metadata.tableLedger)} ` +
     `WHERE "load_id" = ${quoteRedshiftLiteral(plan.loadId)} ORDER BY "loaded_at" DESC, "finished_at" DESC`
+  );
+}
+
+/**
+ * After a load committed: its rows of the table's own ledger into the shared history (`load_ledger`), as a
+ * statement of its own (it reads only the table's ledger and only writes the history: no conflict with another
+ * table's load). The rows of this commit only: a load re-run with the same id (a token expired) has older rows too.
+ */
+export function renderRedshiftHistoryCopy(plan: LoadPlan): string {
+  const own = table(plan.metadata.tableLedger);
+  const id = quoteRedshiftLiteral(plan.loadId);
+  return (
+    `INSERT INTO ${table(plan.metadata.ledger)} (${ledgerColumnList()}) SELECT ${ledgerColumnList()} FROM ${own} ` +
+    `WHERE "load_id" = ${id} AND "started_at" = (SELECT MAX("started_at") FROM ${own} WHERE "load_id" = ${id})`
   );
 }
 

@@ -22,6 +22,8 @@ export interface LoadResult {
   /** Columns the load added to the table: the loader logs them. */
   readonly addedColumns: readonly ColumnDef[];
   readonly createdTable: LoadPlan["createsTable"];
+  /** What went wrong after the commit and did not undo it (the history copy of the ledger rows): logged. */
+  readonly warnings?: readonly string[];
 }
 
 export interface Warehouse {

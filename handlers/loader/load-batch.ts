@@ -382,6 +382,7 @@ async function loadChunk(
       seconds: elapsed,
       addedColumns: result.addedColumns.map((c) => c.name),
       createdTable: result.createdTable,
+      ...(result.warnings !== undefined ? { warnings: result.warnings } : {}),
     });
     ports.metrics.loadSucceeded({
       rowsLoaded,
