@@ -79,7 +79,7 @@ describe("deployment config", () => {
     ]);
     expect(problemsOf({ backend: { type: "s3", bucket: "UPPER", region: "x" } })).toEqual([
       'backend.bucket is "UPPER": must be an S3 bucket name',
-      'backend.region is "x": must be an AWS region code',
+      'backend.region is "x": must be an AWS region code such as us-east-1 or eu-central-1',
     ]);
     expect(problemsOf({ backend: { type: "cloud", organization: "", workspace: "w" } })).toEqual([
       'backend.organization is "": must name the Terraform Cloud organization',

@@ -128,7 +128,7 @@ describe("loader config", () => {
       }),
     ).toEqual([
       'loaders.dataSchema is "Data": must be a schema name: lower-case letters, digits and _, not starting with a digit, at most 63 characters',
-      'loaders.tables.members is {"memoryMiB":1024}: names a table that is not in tables: size only tables you mirror',
+      'loaders.tables.members is {"memoryMiB":1024}: names a table that is not in tables or extraTables: size only tables you mirror',
       "loaders.incrementalBatchSize is 50: must be a whole number from 1 to 10",
       "loaders.incrementalBatchingWindowSeconds is 301: must be a whole number from 0 to 300",
     ]);
@@ -139,8 +139,8 @@ describe("loader config", () => {
   });
 
   it("refuses a prefix and table whose loader name is longer than Lambda allows", () => {
-    expect(problems({ prefix: "a-very-long-prefix-x", tables: ["partnership_subscriptions_with_long_name"] })).toEqual([
-      'tables is "partnership_subscriptions_with_long_name": gives the loader name "a-very-long-prefix-x-load-incremental-partnership_subscriptions_with_long_name", longer than Lambda\'s 64 characters: use a shorter prefix',
+    expect(problems({ prefix: "a-very-long-prefix-x", tables: ["petitions"], extraTables: ["partnership_subscriptions_with_long_name"] })).toEqual([
+      'extraTables is "partnership_subscriptions_with_long_name": gives the loader name "a-very-long-prefix-x-load-incremental-partnership_subscriptions_with_long_name", longer than Lambda\'s 64 characters: use a shorter prefix',
     ]);
   });
 

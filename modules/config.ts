@@ -17,6 +17,9 @@ import {
 import { PART_SIZE_MIB, UPLOAD_QUEUE_SIZE } from "../facts/downloads";
 import { TABLE_NAME_PATTERN } from "../facts/exports";
 import { DEFAULT_DATABASE, DEFAULT_DATA_SCHEMA, DEFAULT_METADATA_SCHEMA } from "../facts/warehouse";
+import { AWS_REGIONS } from "./config/aws-regions";
+import { unknownFieldProblems } from "./config/shape";
+import { didYouMean } from "./config/suggest";
 
 /** Where ControlShift hosts the instance; it decides which export buckets the download URLs may point at. */
 export type ControlShiftRegion = "us" | "eu";
@@ -204,8 +207,18 @@ export interface MirrorConfig {
   readonly prefix: string;
   /** AWS region of the deployment. @default "us-east-1" */
   readonly region: string;
-  /** The ControlShift tables to mirror. @default every table ControlShift exports today (63) */
+  /**
+   * The ControlShift tables to mirror, each one `schemas/` knows (schemas/controlshift-tables.ts).
+   * @default every table ControlShift exports today (63)
+   */
   readonly tables: readonly string[];
+  /**
+   * Tables ControlShift exports that this project's `schemas/` does not know yet, mirrored anyway: each loader creates
+   * its table from the first export's header (`id` BIGINT, every other column VARCHAR(MAX)) and adds columns as they
+   * appear. An opt-in, so a misspelt entry of `tables` is refused instead of mirroring a table that never comes;
+   * regenerate schemas/ (`npm run schemas`) to move a table into `tables` with its real types. @default []
+   */
+  readonly extraTables: readonly string[];
   readonly controlshift: {
     /** @default "us" */
     readonly region: ControlShiftRegion;
@@ -348,6 +361,7 @@ export function defaultConfig(prefix = DEFAULT_PREFIX): MirrorConfig {
     prefix,
     region: "us-east-1",
     tables: [...CONTROLSHIFT_TABLES],
+    extraTables: [],
     controlshift: { region: "us", exportBuckets: CONTROLSHIFT_PRODUCTION_BUCKETS },
     alertEmails: [],
     exports: { expireAfterDays: 30, versioned: true, noncurrentDays: 7 },
@@ -425,7 +439,6 @@ export class ConfigError extends Error {
 }
 
 const PREFIX_PATTERN = /^[a-z][a-z0-9-]{1,18}[a-z0-9]$/;
-const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 // S3 bucket naming rules, simplified to what ControlShift's buckets look like.
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -451,6 +464,13 @@ class Checker {
     if (typeof value !== "boolean") this.add(field, value, "must be true or false");
   }
 
+  /** An AWS region code from the list of regions (config/aws-regions.ts), with the closest one for a typo. */
+  region(field: string, value: unknown): void {
+    if (typeof value === "string" && AWS_REGIONS.includes(value)) return;
+    const hint = typeof value === "string" ? didYouMean(value, AWS_REGIONS) : "";
+    this.add(field, value, hint ? `is not an AWS region code: ${hint}` : "must be an AWS region code such as us-east-1 or eu-central-1");
+  }
+
   sizing(field: string, value: FunctionSizing, maxTimeout = 900): void {
     this.integer(`${field}.memoryMiB`, value.memoryMiB, 128, 10240);
     this.integer(`${field}.timeoutSeconds`, value.timeoutSeconds, 1, maxTimeout);
@@ -465,6 +485,7 @@ export function withDefaults(input: MirrorConfigInput = {}): MirrorConfig {
     prefix: input.prefix ?? d.prefix,
     region: input.region ?? d.region,
     tables: input.tables ?? d.tables,
+    extraTables: input.extraTables ?? d.extraTables,
     controlshift: {
       region: csRegion,
       exportBuckets: input.controlshift?.exportBuckets ?? d.controlshift.exportBuckets,
@@ -492,7 +513,9 @@ export function withDefaults(input: MirrorConfigInput = {}): MirrorConfig {
       // The default sizing of `signatures` applies only when it is mirrored; a table list of one's own is checked.
       tables:
         input.loaders?.tables ??
-        Object.fromEntries(Object.entries(d.loaders.tables).filter(([t]) => (input.tables ?? d.tables).includes(t))),
+        Object.fromEntries(
+          Object.entries(d.loaders.tables).filter(([t]) => [...(input.tables ?? d.tables), ...(input.extraTables ?? [])].includes(t)),
+        ),
     },
     alerts: { ...d.alerts, ...input.alerts },
   };
@@ -505,26 +528,13 @@ export function validateConfig(config: MirrorConfig): string[] {
   if (typeof config.prefix !== "string" || !PREFIX_PATTERN.test(config.prefix)) {
     c.add("prefix", config.prefix, "must be 3 to 20 characters of a-z, 0-9 and -, starting with a letter, not ending with -");
   }
-  if (typeof config.region !== "string" || !AWS_REGION_PATTERN.test(config.region)) {
-    c.add("region", config.region, "must be an AWS region code such as us-east-1 or eu-central-1");
-  }
+  c.region("region", config.region);
+  checkTables(c, config);
 
-  if (!Array.isArray(config.tables) || config.tables.length === 0) {
-    c.add("tables", config.tables, "must list at least one ControlShift table");
-  } else {
-    const seen = new Set<string>();
-    config.tables.forEach((t, i) => {
-      if (typeof t !== "string" || !TABLE_NAME_PATTERN.test(t)) {
-        c.add(`tables[${i}]`, t, "must be a ControlShift table name: lower-case letters, digits and _, starting with a letter, at most 63 characters");
-      } else if (seen.has(t)) {
-        c.add(`tables[${i}]`, t, "is listed twice");
-      }
-      seen.add(t);
-    });
-  }
-
-  if (!(config.controlshift.region in CONTROLSHIFT_EXPORT_BUCKETS)) {
-    c.add("controlshift.region", config.controlshift.region, `must be one of ${Object.keys(CONTROLSHIFT_EXPORT_BUCKETS).join(", ")}`);
+  if (typeof config.controlshift.region !== "string" || !Object.hasOwn(CONTROLSHIFT_EXPORT_BUCKETS, config.controlshift.region)) {
+    const regions = Object.keys(CONTROLSHIFT_EXPORT_BUCKETS);
+    const hint = typeof config.controlshift.region === "string" ? didYouMean(config.controlshift.region, regions) : "";
+    c.add("controlshift.region", config.controlshift.region, `must be one of ${regions.join(", ")}${hint ? `: ${hint}` : ""}`);
   }
   const knownBuckets = [...Object.values(CONTROLSHIFT_EXPORT_BUCKETS).flat(), CONTROLSHIFT_STAGING_BUCKET];
   if (!Array.isArray(config.controlshift.exportBuckets) || config.controlshift.exportBuckets.length === 0) {
@@ -584,9 +594,7 @@ export function validateConfig(config: MirrorConfig): string[] {
     }
   } else if (b?.type === "s3") {
     if (typeof b.bucket !== "string" || !BUCKET_PATTERN.test(b.bucket)) c.add("backend.bucket", b.bucket, "must be an S3 bucket name");
-    if (b.region !== undefined && (typeof b.region !== "string" || !AWS_REGION_PATTERN.test(b.region))) {
-      c.add("backend.region", b.region, "must be an AWS region code");
-    }
+    if (b.region !== undefined) c.region("backend.region", b.region);
   } else if (b?.type === "cloud") {
     if (typeof b.organization !== "string" || b.organization === "") c.add("backend.organization", b.organization, "must name the Terraform Cloud organization");
     // Terraform Cloud's workspace names: letters, numbers, - and _, at most 90 characters.
@@ -703,7 +711,20 @@ export function configWarnings(config: MirrorConfig): string[] {
             "user and user-activity logs nobody can tell who read or changed it. Remove the setting to log (the default).",
         ]
       : [];
-  return [...audit, ...publicInternetWarnings(config)];
+  return [...audit, ...publicInternetWarnings(config), ...noSubscriberWarnings(config)];
+}
+
+/** The first line of the warning for a config whose alarms notify nobody; help's entry is titled by it. */
+export const NO_ALERT_SUBSCRIBER_WARNING = "no alert subscriber: the alarms notify nobody";
+
+function noSubscriberWarnings(config: MirrorConfig): string[] {
+  if (config.alertEmails.length > 0 || config.alerts.httpsEndpoints.length > 0) return [];
+  return [
+    `${NO_ALERT_SUBSCRIBER_WARNING}. alertEmails and alerts.httpsEndpoints are both empty, so a failed load, a ` +
+      "dead-lettered download or a stale table raises an alarm that reaches no one. Add alertEmails in config.ts and " +
+      "deploy again, or subscribe after the deploy: aws sns subscribe --topic-arn <alerts_topic_arn from npx cdktf output> " +
+      "--protocol email --notification-endpoint <address> (see help, entry: WARNING: no alert subscriber).",
+  ];
 }
 
 function publicInternetWarnings(config: MirrorConfig): string[] {
@@ -963,7 +984,6 @@ function checkExistingWarehouse(c: Checker, config: MirrorConfig, e: ExistingWar
   }
 }
 
-/** Defaults + validation: the config a stack is built from. Throws ConfigError listing every problem. */
 /** The longest function name a loader gets: `<prefix>-load-incremental-<table>`; Lambda allows 64 characters. */
 export function loaderFunctionName(prefix: string, kind: "full" | "incremental", table: string): string {
   return `${prefix}-load-${kind}-${table}`;
@@ -982,9 +1002,10 @@ function checkLoaders(c: Checker, config: MirrorConfig): void {
     c.add("loaders.metadataSchema", l.metadataSchema, "must differ from loaders.dataSchema (a ControlShift table could be named like the ledger)");
   }
   c.sizing("loaders", l);
+  const mirrored = [...(Array.isArray(config.tables) ? config.tables : []), ...(Array.isArray(config.extraTables) ? config.extraTables : [])];
   for (const [table, sizing] of Object.entries(l.tables ?? {})) {
-    if (!Array.isArray(config.tables) || !config.tables.includes(table)) {
-      c.add(`loaders.tables.${table}`, sizing, "names a table that is not in tables: size only tables you mirror");
+    if (!mirrored.includes(table)) {
+      c.add(`loaders.tables.${table}`, sizing, "names a table that is not in tables or extraTables: size only tables you mirror");
       continue;
     }
     if (sizing.memoryMiB !== undefined) c.integer(`loaders.tables.${table}.memoryMiB`, sizing.memoryMiB, 128, 10240);
@@ -994,14 +1015,68 @@ function checkLoaders(c: Checker, config: MirrorConfig): void {
   c.integer("loaders.incrementalBatchSize", l.incrementalBatchSize, 1, 10);
   c.integer("loaders.incrementalBatchingWindowSeconds", l.incrementalBatchingWindowSeconds, 0, 300);
   c.integer("loaders.maxReceiveCount", l.maxReceiveCount, 1, 1000);
-  if (typeof config.prefix === "string" && Array.isArray(config.tables)) {
-    for (const table of config.tables) {
-      const name = loaderFunctionName(config.prefix, "incremental", String(table));
-      if (name.length > 64) {
-        c.add("tables", table, `gives the loader name ${JSON.stringify(name)}, longer than Lambda's 64 characters: use a shorter prefix`);
+  if (typeof config.prefix === "string") {
+    for (const field of ["tables", "extraTables"] as const) {
+      for (const table of Array.isArray(config[field]) ? config[field] : []) {
+        const name = loaderFunctionName(config.prefix, "incremental", String(table));
+        if (name.length > 64) {
+          c.add(field, table, `gives the loader name ${JSON.stringify(name)}, longer than Lambda's 64 characters: use a shorter prefix`);
+        }
       }
     }
   }
+}
+
+/** Every table the stack mirrors: `tables`, then `extraTables` (the ones schemas/ does not know yet). */
+export function mirroredTables(config: MirrorConfig): readonly string[] {
+  return [...config.tables, ...config.extraTables];
+}
+
+const TABLE_PATTERN_RULE = "lower-case letters, digits and _, starting with a letter, at most 63 characters";
+
+function checkTables(c: Checker, config: MirrorConfig): void {
+  const extra = Array.isArray(config.extraTables) ? config.extraTables : [];
+  if (!Array.isArray(config.tables) || (config.tables.length === 0 && extra.length === 0)) {
+    c.add("tables", config.tables, "must list at least one ControlShift table");
+  } else {
+    const seen = new Set<string>();
+    config.tables.forEach((t, i) => {
+      if (typeof t !== "string" || !TABLE_NAME_PATTERN.test(t)) {
+        c.add(`tables[${i}]`, t, `must be a ControlShift table name: ${TABLE_PATTERN_RULE}`);
+      } else if (seen.has(t)) {
+        c.add(`tables[${i}]`, t, "is listed twice");
+      } else if (!CONTROLSHIFT_TABLES.includes(t)) {
+        const hint = didYouMean(t, CONTROLSHIFT_TABLES);
+        c.add(
+          `tables[${i}]`,
+          t,
+          `is not a ControlShift table this project knows (schemas/controlshift-tables.ts): ${hint ? `${hint} A` : "a"} ` +
+            "table ControlShift added after schemas/ was generated goes in extraTables (see help, Config: extraTables)",
+        );
+      }
+      seen.add(t);
+    });
+  }
+  if (!Array.isArray(config.extraTables)) {
+    c.add("extraTables", config.extraTables, 'must be a list of table names, such as ["new_table"] (empty for none)');
+    return;
+  }
+  const listed = new Set(Array.isArray(config.tables) ? config.tables : []);
+  const seen = new Set<string>();
+  config.extraTables.forEach((t, i) => {
+    if (typeof t !== "string" || !TABLE_NAME_PATTERN.test(t)) {
+      c.add(`extraTables[${i}]`, t, `must be a table name: ${TABLE_PATTERN_RULE}`);
+    } else if (CONTROLSHIFT_TABLES.includes(t)) {
+      c.add(
+        `extraTables[${i}]`,
+        t,
+        `is a ControlShift table this project knows: list it in tables instead (its real column types)${listed.has(t) ? "; it is in tables already" : ""}`,
+      );
+    } else if (seen.has(t)) {
+      c.add(`extraTables[${i}]`, t, "is listed twice");
+    }
+    seen.add(t);
+  });
 }
 
 /** The sizing of one table's loaders: the table's own, else every loader's. */
@@ -1013,9 +1088,13 @@ export function loaderSizing(config: MirrorConfig, table: string): LoaderSizing 
   };
 }
 
+/**
+ * Defaults + validation: the config a stack is built from. Throws ConfigError listing every problem at once: fields
+ * the config does not have (at any depth, with the closest known field), then every bad value.
+ */
 export function resolveConfig(input: MirrorConfigInput = {}): MirrorConfig {
   const config = withDefaults(input);
-  const problems = validateConfig(config);
+  const problems = [...unknownFieldProblems(input), ...validateConfig(config)];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -8,7 +8,7 @@ import { deploymentMetricsNamespace } from "../facts/metrics";
 import { Alerts } from "./alerts";
 import { WarehouseBootstrap } from "./bootstrap";
 import { configureBackend } from "./backend";
-import { MirrorConfig, loaderFunctionName, loaderSizing } from "./config";
+import { MirrorConfig, loaderFunctionName, loaderSizing, mirroredTables } from "./config";
 import { ExportsBucket } from "./exports-bucket";
 import { DEFAULT_BUNDLE_DIR, HandlerBundles } from "./handler-bundles";
 import { MirrorFunction } from "./mirror-function";
@@ -103,7 +103,7 @@ export class MirrorStack extends TerraformStack {
         this.signingSecret.grantRead(),
         this.downloads.grantSend(RECEIVER_ENV.downloadQueueUrl),
         this.exportsBucket.grantWriteQuarantine(),
-        setting(RECEIVER_ENV.tables, config.tables.join(",")),
+        setting(RECEIVER_ENV.tables, mirroredTables(config).join(",")),
         setting(RECEIVER_ENV.controlshiftBuckets, config.controlshift.exportBuckets.join(",")),
         setting(RECEIVER_ENV.maxBodyBytes, config.receiver.maxBodyBytes),
         setting(RECEIVER_ENV.secretCacheSeconds, config.receiver.secretCacheSeconds),
@@ -139,7 +139,7 @@ export class MirrorStack extends TerraformStack {
       setting(LOADER_ENV.dataSchema, config.loaders.dataSchema),
       setting(LOADER_ENV.metadataSchema, config.loaders.metadataSchema),
     ];
-    this.loaders = config.tables.map((table) => {
+    this.loaders = mirroredTables(config).map((table) => {
       const sizing = loaderSizing(config, table);
       const pair = new Construct(this, `load-${table}`);
       const make = (kind: ExportKind) =>
@@ -166,6 +166,7 @@ export class MirrorStack extends TerraformStack {
       prefix: p,
       warehouse: this.warehouse,
       bundle: bundles.get("bootstrap"),
+      // Only the tables schemas/ knows: the loaders create an extraTables table from its first export's header.
       tables: config.tables,
       dataSchema: config.loaders.dataSchema,
       metadataSchema: config.loaders.metadataSchema,

@@ -8,7 +8,7 @@
  * Dry run unless --execute; `--env <name>` picks one of config.ts's environments. The logic is in scripts/replay/ (plans, executor, ports); this file reads the config
  * once and wires the AWS SDK clients.
  */
-import { ConfigError } from "../modules/config";
+import { ConfigError, mirroredTables } from "../modules/config";
 import { EnvironmentFlagError, environmentConfig, takeEnvironmentFlag } from "./environment";
 import { awsReplayPorts } from "./replay/aws";
 import { runReplay } from "./replay/cli";
@@ -28,7 +28,7 @@ async function main(): Promise<number> {
     throw err;
   }
   return runReplay(argv, {
-    config: resolved,
+    config: { prefix: resolved.prefix, region: resolved.region, tables: mirroredTables(resolved) },
     ports: (region) => awsReplayPorts(region),
     out: (line) => console.log(line),
     err: (line) => console.error(line),
