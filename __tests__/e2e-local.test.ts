@@ -189,6 +189,29 @@ describe("npm run local, end to end", () => {
     expect(await ledger("members")).toEqual([]);
   });
 
+  it("quarantines a signed webhook it cannot act on: 200, kept under quarantine/pending/, nothing downloaded", async () => {
+    const url = serveExport("full", "members_20240301020304.csv", Buffer.from("id,email\n1,a@example.org\n"));
+    const event = JSON.parse(webhookBody("full", url));
+    event.data.compression_format = "gzip";
+    const body = JSON.stringify(event);
+    const answer = await post(body);
+    await runner.idle();
+
+    expect(answer).toEqual({
+      status: 200,
+      contentType: "application/json",
+      json: { status: "quarantined", reason: "data.compression_format is not bzip2 or none", detail: 'data.compression_format "gzip" is not bzip2 or none' },
+    });
+    expect(exports.requests.filter((r) => r.path.includes("members"))).toEqual([]);
+    const listed = await runner.store.client.send(new ListObjectsV2Command({ Bucket: runner.store.bucket, Prefix: "quarantine/pending/" }));
+    expect((listed.Contents ?? []).map((o) => o.Key)).toEqual([expect.stringMatching(/^quarantine\/pending\/\d{8}\/[0-9a-f]{64}\.json$/)]);
+    const stored = await runner.store.client.send(new GetObjectCommand({ Bucket: runner.store.bucket, Key: listed.Contents![0].Key! }));
+    const record = JSON.parse(await stored.Body!.transformToString());
+    expect(record).toMatchObject({ reason: "data.compression_format is not bzip2 or none", body, bodyEncoding: "utf8" });
+    expect(record.headers["x-controlshift-webhook-signature"]).toBeUndefined();
+    expect(lines.some((line) => line.includes("quarantined") && line.includes("data.compression_format is not bzip2 or none"))).toBe(true);
+  });
+
   it("retries a failing download, then dead-letters it and prints why, never the presigned query", async () => {
     const path = "/acme-campaigns/incremental/petitions/20240302/petitions_20240302000000.csv";
     exports.route(path, { type: "status", status: 500, body: "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>" });

@@ -241,7 +241,10 @@ export interface MirrorConfig {
   /** Retention of every log group (functions, API access logs); one of LOG_RETENTION_DAYS. @default 30 */
   readonly logRetentionDays: number;
   readonly receiver: FunctionSizing & {
-    /** Larger webhook bodies are answered 413. ControlShift's are about 1 KiB. @default 65536 */
+    /**
+     * A signed bulk-data webhook larger than this is quarantined, not loaded (other event types are never checked).
+     * ControlShift's are about 1 KiB. At most 10 MiB, the receiver's size guard. @default 65536
+     */
     readonly maxBodyBytes: number;
     /** How long the receiver caches the signing secret; a rotated secret is picked up after at most this. @default 300 */
     readonly secretCacheSeconds: number;
@@ -294,7 +297,7 @@ export interface AlertsConfig {
   readonly functionErrors: number;
   /** The receiver alarms at this many 401 answers in 5 minutes (a secret rotation costs a few). @default 5 */
   readonly webhookUnauthorized: number;
-  /** The receiver alarms at this many 400/413 answers in 5 minutes (signed payloads it can never accept). @default 1 */
+  /** The receiver alarms at this many 413 answers in 5 minutes (bodies over its 10 MiB size guard). @default 1 */
   readonly webhookRejected: number;
   /** The receiver and the API alarm at this many 5xx answers in 5 minutes (each kind its own alarm). @default 1 */
   readonly webhookServerErrors: number;

@@ -19,7 +19,7 @@ import { messageOf } from "./queue";
 export interface LocalHttpServerOptions {
   /** 0: any free port. */
   readonly port: number;
-  /** The receiver's limit: the body is read up to one byte past it (enough for the core to answer 413). */
+  /** The receiver's size guard (REQUEST_SIZE_GUARD_BYTES): the body is read up to one byte past it (enough for the core to answer 413). */
   readonly maxBodyBytes: number;
   readonly webhook: (request: WebhookRequest) => Promise<WebhookResponse>;
   readonly health: () => Record<string, unknown>;
