@@ -3,17 +3,12 @@
  * dimension set nobody publishes stays quiet forever (or, for freshness, alarms forever), and no plan shows it. So
  * this runs the real handler code, captures the EMF it writes, and compares with the synthesized alarms.
  */
-import type * as SecretsManagerModule from "@aws-sdk/client-secrets-manager";
-import type * as SqsModule from "@aws-sdk/client-sqs";
-import type * as S3Module from "@aws-sdk/client-s3";
 import { REQUEST_SIZE_GUARD_BYTES } from "../handlers/receiver/receive";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { mockClient } from "aws-sdk-client-mock";
 import { LOADER_METRICS, METRICS_NAMESPACE, RECEIVER_METRICS, SERVICE_DIMENSION, deploymentMetricsNamespace } from "../facts/metrics";
 import { powertoolsLoaderMetrics, useKindDimension } from "../handlers/loader/adapters";
-import type * as ReceiverEntry from "../handlers/receiver";
-import { captureOutput } from "./helpers/lambda-entry";
+import { captureOutput, loadReceiverEntry } from "./helpers/lambda-entry";
 import { TEST_SIGNING_SECRET, controlShiftSignature, webhookFixture } from "./fixtures/webhooks";
 import { Json, resourceAt, resourcesOf, synthStack } from "./helpers/synth";
 
@@ -80,7 +75,7 @@ function loadReceiver() {
   const env = receiverFunction.environment.variables;
   for (const name of ENV_NAMES) delete process.env[name];
   // The synthesized environment, with what Terraform would resolve (the secret's ARN, the queue's URL) filled in.
-  Object.assign(process.env, {
+  return loadReceiverEntry({
     ...env,
     SIGNING_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:cs-mirror-webhook-signing-AbCdEf",
     DOWNLOAD_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/cs-mirror-downloads",
@@ -88,26 +83,6 @@ function loadReceiver() {
     QUARANTINE_BUCKET: "cs-mirror-exports-20240301020304123400000001",
     AWS_REGION: "us-east-1",
   });
-  let loaded:
-    | { handler: typeof ReceiverEntry.handler; sm: typeof SecretsManagerModule; sqs: typeof SqsModule; s3: typeof S3Module }
-    | undefined;
-  jest.isolateModules(() => {
-    const sm: typeof SecretsManagerModule = require("@aws-sdk/client-secrets-manager");
-    const sqs: typeof SqsModule = require("@aws-sdk/client-sqs");
-    const s3: typeof S3Module = require("@aws-sdk/client-s3");
-    const entry: typeof ReceiverEntry = require("../handlers/receiver");
-    loaded = { handler: entry.handler, sm, sqs, s3 };
-  });
-  const { handler, sm, sqs, s3 } = loaded!;
-  return {
-    handler,
-    sm,
-    sqs,
-    s3,
-    secretsManager: mockClient(sm.SecretsManagerClient),
-    queue: mockClient(sqs.SQSClient),
-    bucket: mockClient(s3.S3Client),
-  };
 }
 
 function apiEvent(body: Buffer, signature: string): APIGatewayProxyEventV2 {

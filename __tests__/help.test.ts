@@ -13,11 +13,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import type * as SecretsManagerModule from "@aws-sdk/client-secrets-manager";
-import type * as SqsModule from "@aws-sdk/client-sqs";
-import type * as S3Module from "@aws-sdk/client-s3";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { mockClient } from "aws-sdk-client-mock";
 import * as ts from "typescript";
 import { loadDownloaderConfig } from "../handlers/downloader/config";
 import { processDownloadBatch } from "../handlers/downloader/process-batch";
@@ -40,10 +36,10 @@ import { readBootstrapEnvironment } from "../handlers/bootstrap/config";
 import { adminStatements, checkOwner, EMPTY_CATALOG, operatorGrants, type BootstrapNames } from "../handlers/bootstrap/sql";
 import { REQUEST_SIZE_GUARD_BYTES } from "../handlers/receiver/receive";
 import { QUARANTINE_REASONS, parseQuarantineRecord } from "../handlers/shared/quarantine";
-import type * as ReceiverEntry from "../handlers/receiver";
 import { makeDownloadJob, sqsRecord } from "./helpers/download-jobs";
 import { TEST_SIGNING_SECRET, controlShiftSignature, webhookFixture } from "./fixtures/webhooks";
 import { objectCreatedEvent } from "../scripts/object-created-event";
+import { loadReceiverEntry } from "./helpers/lambda-entry";
 
 const ROOT = join(__dirname, "..");
 const HANDLERS = join(ROOT, "handlers");
@@ -338,11 +334,7 @@ interface ReceiverSetup {
 async function receiverLines(setup: ReceiverSetup): Promise<Logged[]> {
   const env: Record<string, string> = { ...RECEIVER_ENV, ...setup.env };
   const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, env);
-  let loaded:
-    | { handler: typeof ReceiverEntry.handler; sm: typeof SecretsManagerModule; sqs: typeof SqsModule; s3: typeof S3Module }
-    | undefined;
-  jest.isolateModules(() => {
+  const { handler, sm, sqs, s3, secretsManager: secrets, queue, bucket } = loadReceiverEntry(env, () => {
     if (setup.coreThrows) {
       jest.doMock("../handlers/receiver/receive", () => ({
         receiveWebhook: async () => {
@@ -350,23 +342,13 @@ async function receiverLines(setup: ReceiverSetup): Promise<Logged[]> {
         },
       }));
     }
-    loaded = {
-      sm: require("@aws-sdk/client-secrets-manager"),
-      sqs: require("@aws-sdk/client-sqs"),
-      s3: require("@aws-sdk/client-s3"),
-      handler: (require("../handlers/receiver") as typeof ReceiverEntry).handler,
-    };
   });
   jest.dontMock("../handlers/receiver/receive");
-  const { handler, sm, sqs, s3 } = loaded!;
-  const bucket = mockClient(s3.S3Client);
   if (setup.quarantineFails) {
     bucket.on(s3.PutObjectCommand).rejects(Object.assign(new Error("Access Denied"), { name: "AccessDenied" }));
   } else {
     bucket.on(s3.PutObjectCommand).resolves({});
   }
-  const secrets = mockClient(sm.SecretsManagerClient);
-  const queue = mockClient(sqs.SQSClient);
   if (setup.secretFails) {
     secrets.on(sm.GetSecretValueCommand).rejects(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }));
   } else {

@@ -3,13 +3,9 @@
  * replaced by aws-sdk-client-mock. The entry reads its environment at import, so every test loads a fresh copy of it
  * (and of the SDK clients it uses, which are mocked in that same module registry).
  */
-import type * as SecretsManagerModule from "@aws-sdk/client-secrets-manager";
-import type * as SqsModule from "@aws-sdk/client-sqs";
-import type * as S3Module from "@aws-sdk/client-s3";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { mockClient } from "aws-sdk-client-mock";
-import type * as ReceiverEntry from "../handlers/receiver";
 import { TEST_SIGNING_SECRET, controlShiftSignature, webhookFixture } from "./fixtures/webhooks";
+import { loadReceiverEntry } from "./helpers/lambda-entry";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cs-mirror-webhook-signing-AbCdEf";
 const QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/cs-mirror-downloads";
@@ -49,25 +45,9 @@ afterEach(() => {
 /** Loads a fresh entry under `env`, with mocked Secrets Manager and SQS clients from the same module registry. */
 function loadEntry(env: Record<string, string | undefined> = ENV) {
   setEnv(env);
-  let loaded: {
-    handler: typeof ReceiverEntry.handler;
-    sm: typeof SecretsManagerModule;
-    sqs: typeof SqsModule;
-    s3: typeof S3Module;
-  } | undefined;
-  jest.isolateModules(() => {
-    const sm: typeof SecretsManagerModule = require("@aws-sdk/client-secrets-manager");
-    const sqs: typeof SqsModule = require("@aws-sdk/client-sqs");
-    const s3: typeof S3Module = require("@aws-sdk/client-s3");
-    const entry: typeof ReceiverEntry = require("../handlers/receiver");
-    loaded = { handler: entry.handler, sm, sqs, s3 };
-  });
-  const { handler, sm, sqs, s3 } = loaded!;
-  const secretsManager = mockClient(sm.SecretsManagerClient);
-  const queue = mockClient(sqs.SQSClient);
+  const { handler, sm, sqs, s3, secretsManager, queue, bucket } = loadReceiverEntry(env);
   secretsManager.on(sm.GetSecretValueCommand).resolves({ ARN: SECRET_ARN, SecretString: `${TEST_SIGNING_SECRET}\n` });
   queue.on(sqs.SendMessageCommand).resolves({ MessageId: "2f0e7c2a-5d7e-4f1b-9f55-6b0c4a1e8d3b" });
-  const bucket = mockClient(s3.S3Client);
   bucket.on(s3.PutObjectCommand).resolves({});
   return { handler, sm, sqs, s3, secretsManager, queue, bucket };
 }

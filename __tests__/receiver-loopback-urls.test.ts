@@ -3,16 +3,12 @@
  * export files from 127.0.0.1). Production never has such a prefix, so it still refuses every URL that is not an
  * HTTPS URL on a ControlShift bucket, loopback ones included.
  */
-import type * as SqsModule from "@aws-sdk/client-sqs";
-import type * as S3Module from "@aws-sdk/client-s3";
-import type * as SecretsManagerModule from "@aws-sdk/client-secrets-manager";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { mockClient } from "aws-sdk-client-mock";
-import type * as ReceiverEntry from "../handlers/receiver";
 import type { DownloadJob } from "../handlers/shared/export-file";
 import { ExportUrlError, parseExportUrl, parseLoopbackUrlPrefix } from "../handlers/shared/export-url";
 import { type ReceiverSettings, receiveWebhook } from "../handlers/receiver/receive";
 import { TEST_SIGNING_SECRET, controlShiftSignature, webhookFixtureJson } from "./fixtures/webhooks";
+import { loadReceiverEntry } from "./helpers/lambda-entry";
 
 const BUCKETS = ["agra-data-exports-production"];
 const LOCAL_PATH = "/acme-campaigns/full/petitions/20240301/petitions_20240301020304.csv";
@@ -156,25 +152,9 @@ describe("the receiver Lambda entry", () => {
     process.env = { ...saved, ...ENV };
     jest.spyOn(process.stdout, "write").mockImplementation(() => true);
     jest.spyOn(process.stderr, "write").mockImplementation(() => true);
-    let loaded: {
-      handler: typeof ReceiverEntry.handler;
-      sm: typeof SecretsManagerModule;
-      sqs: typeof SqsModule;
-      s3: typeof S3Module;
-    };
-    jest.isolateModules(() => {
-      loaded = {
-        sm: require("@aws-sdk/client-secrets-manager"),
-        sqs: require("@aws-sdk/client-sqs"),
-        s3: require("@aws-sdk/client-s3"),
-        handler: (require("../handlers/receiver") as typeof ReceiverEntry).handler,
-      };
-    });
-    const { handler, sm, sqs, s3 } = loaded!;
-    const bucket = mockClient(s3.S3Client);
+    const { handler, sm, sqs, s3, secretsManager, queue, bucket } = loadReceiverEntry(ENV);
     bucket.on(s3.PutObjectCommand).resolves({});
-    mockClient(sm.SecretsManagerClient).on(sm.GetSecretValueCommand).resolves({ SecretString: TEST_SIGNING_SECRET });
-    const queue = mockClient(sqs.SQSClient);
+    secretsManager.on(sm.GetSecretValueCommand).resolves({ SecretString: TEST_SIGNING_SECRET });
     queue.on(sqs.SendMessageCommand).resolves({ MessageId: "m-1" });
 
     const { body, signature } = signedBody(LOCAL_URL);

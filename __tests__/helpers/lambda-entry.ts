@@ -1,6 +1,7 @@
 /**
  * Running a Lambda entry (handlers/<name>/index.ts) in a test as a cold start, and reading what Powertools writes.
  */
+import { mockClient } from "aws-sdk-client-mock";
 
 /** Sets the variables of `env` in process.env; an undefined value unsets the variable. */
 export function setEnv(env: Record<string, string | undefined>): void {
@@ -47,4 +48,30 @@ export async function captureOutput<T>(
   } finally {
     for (const spy of spies) spy.mockRestore();
   }
+}
+
+/**
+ * The receiver entry (handlers/receiver/index.ts) at a cold start under `env`, with Secrets Manager, SQS and S3 (the
+ * quarantine) mocked through the very SDK modules the entry loaded. `before` runs first inside the fresh registry
+ * (to jest.doMock a part of the receiver).
+ */
+export function loadReceiverEntry(env: Record<string, string | undefined>, before?: () => void) {
+  const { handler, sm, sqs, s3 } = coldStart(env, () => {
+    before?.();
+    return {
+      sm: require("@aws-sdk/client-secrets-manager") as typeof import("@aws-sdk/client-secrets-manager"),
+      sqs: require("@aws-sdk/client-sqs") as typeof import("@aws-sdk/client-sqs"),
+      s3: require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3"),
+      handler: (require("../../handlers/receiver") as typeof import("../../handlers/receiver")).handler,
+    };
+  });
+  return {
+    handler,
+    sm,
+    sqs,
+    s3,
+    secretsManager: mockClient(sm.SecretsManagerClient),
+    queue: mockClient(sqs.SQSClient),
+    bucket: mockClient(s3.S3Client),
+  };
 }
