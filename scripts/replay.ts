@@ -1,9 +1,11 @@
 /**
- * The operator's replay CLI: re-drive dead letters, re-load tables through the deployed loaders.
+ * The operator's replay CLI: re-drive dead letters, re-load tables through the deployed loaders, re-submit
+ * quarantined webhooks.
  *
  *   npm run replay -- --help
  *   npm run replay -- redrive downloads --peek
  *   npm run replay -- reload petitions --execute
+ *   npm run replay -- quarantine
  *
  * Dry run unless --execute; `--env <name>` picks one of config.ts's environments. The logic is in scripts/replay/ (plans, executor, ports); this file reads the config
  * once and wires the AWS SDK clients.
