@@ -8,7 +8,7 @@
  * Usage: npm run bench:synth
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -29,8 +29,13 @@ function run(clean: boolean): number {
     stdio: "ignore",
   });
   const ms = performance.now() - start;
-  const json = JSON.parse(readFileSync(path.join(outdir, "stacks", "cs-mirror", "cdk.tf.json"), "utf8"));
-  if (Object.keys(json.resource ?? {}).length === 0) throw new Error("the synthesized stack has no resources");
+  // Every stack config.ts defines (one per environment), each with resources.
+  const stacks = readdirSync(path.join(outdir, "stacks"));
+  for (const stack of stacks) {
+    const json = JSON.parse(readFileSync(path.join(outdir, "stacks", stack, "cdk.tf.json"), "utf8"));
+    if (Object.keys(json.resource ?? {}).length === 0) throw new Error(`the synthesized stack ${stack} has no resources`);
+  }
+  if (stacks.length === 0) throw new Error("npm run synth wrote no stack");
   rmSync(outdir, { recursive: true, force: true });
   return ms;
 }
