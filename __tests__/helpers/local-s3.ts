@@ -15,9 +15,7 @@
  * It checks SigV4 signatures against the fixed credentials S3RVER / S3RVER, and needs path-style addressing.
  */
 import { createHash } from "node:crypto";
-import { once } from "node:events";
 import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
-import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -30,7 +28,7 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import type { Readable } from "node:stream";
-import { localS3ClientConfig as mirrorS3ClientConfig } from "../../scripts/local/object-store";
+import { localS3ClientConfig as mirrorS3ClientConfig, startS3rver, type S3rverInstance } from "../../scripts/local/object-store";
 
 /** The credentials and region s3rver accepts: the local mirror's own (npm run local), so tests and it agree. */
 export { LOCAL_S3_CREDENTIALS, LOCAL_S3_REGION } from "../../scripts/local/object-store";
@@ -72,15 +70,10 @@ export interface LocalS3Options {
   readonly buckets?: readonly string[];
 }
 
-/** The parts of s3rver (a Koa app) used here; the package ships no types. */
-interface S3rverInstance {
-  middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void>>;
+/** s3rver's on-disk store, which the multipart shim reads. */
+type TestS3rver = S3rverInstance & {
   store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string; getBucket(name: string): Promise<unknown> };
-  httpServer?: Server;
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-  on(event: "event", listener: (event: { Records: LocalS3EventRecord[] }) => void): void;
-}
+};
 interface KoaContext {
   method: string;
   url: string;
@@ -88,8 +81,6 @@ interface KoaContext {
   body: unknown;
   type: string;
 }
-type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
-
 function xmlEscape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
@@ -101,7 +92,7 @@ function xmlError(ctx: KoaContext, status: number, code: string, message: string
 }
 
 /** AbortMultipartUpload and ListMultipartUploads over s3rver's upload directories (see the file comment). */
-function multipartShim(server: S3rverInstance) {
+function multipartShim(server: TestS3rver) {
   return async (ctx: KoaContext, next: () => Promise<void>): Promise<void> => {
     const url = new URL(ctx.url, "http://local");
     const [bucket, ...keyParts] = url.pathname.slice(1).split("/").map(decodeURIComponent);
@@ -145,20 +136,15 @@ function multipartShim(server: S3rverInstance) {
 }
 
 export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS3> {
-  const S3rver = require("s3rver") as S3rverConstructor;
   const directory = await mkdtemp(join(tmpdir(), "local-s3-"));
-  const server = new S3rver({
-    address: "127.0.0.1",
-    port: 0,
-    silent: true,
-    directory,
-    configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
-  });
-  server.middleware.unshift(multipartShim(server));
   const events: LocalS3EventRecord[] = [];
-  server.on("event", (event) => events.push(...event.Records));
-  const { port } = await server.run();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const s3rver = await startS3rver({
+    directory,
+    buckets: options.buckets ?? [],
+    configure: (server) => server.middleware.unshift(multipartShim(server as TestS3rver)),
+    onRecords: (records) => events.push(...records),
+  });
+  const endpoint = s3rver.endpoint;
 
   const clients: S3Client[] = [];
   const createClient = (overrides: S3ClientConfig = {}): S3Client => {
@@ -205,9 +191,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     },
     async close() {
       for (const c of clients) c.destroy();
-      server.httpServer?.closeAllConnections();
-      await server.close();
-      if (server.httpServer?.listening) await once(server.httpServer, "close");
+      await s3rver.stop();
       await rm(directory, { recursive: true, force: true });
     },
   };

@@ -62,43 +62,83 @@ export interface LocalObjectStoreOptions {
   readonly onObjectCreated: (event: ObjectCreated) => void;
 }
 
-/** The parts of s3rver (a Koa app; the package ships no types) used here. */
-interface S3rverInstance {
+/** The parts of s3rver (a Koa app; the package ships no types) the local mirror and the tests use. */
+export interface S3rverInstance {
+  /** Koa middleware, in order: tests put routes s3rver lacks in front. */
+  middleware: Array<(ctx: any, next: () => Promise<void>) => Promise<void>>;
   httpServer?: Server;
   run(): Promise<{ port: number }>;
   close(): Promise<void>;
   on(event: "event", listener: (event: { Records: S3rverRecord[] }) => void): void;
 }
-interface S3rverRecord {
+export interface S3rverRecord {
   readonly eventName: string;
   readonly s3: { readonly bucket: { readonly name: string }; readonly object: { readonly key: string; readonly size?: number } };
 }
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
 
-export async function startLocalObjectStore(options: LocalObjectStoreOptions): Promise<LocalObjectStore> {
+export interface RunningS3rver {
+  readonly server: S3rverInstance;
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  /** Closes open connections, then the server. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The one s3rver launcher (npm run local and the tests): on 127.0.0.1, quiet, storing in `directory`, with `buckets`
+ * created. `configure` runs before it listens; `onRecords` gets its S3-shaped event records.
+ */
+export async function startS3rver(options: {
+  readonly directory: string;
+  readonly buckets: readonly string[];
+  /** @default 0: any free port */
+  readonly port?: number;
+  readonly configure?: (server: S3rverInstance) => void;
+  readonly onRecords?: (records: readonly S3rverRecord[]) => void;
+}): Promise<RunningS3rver> {
   const S3rver = require("s3rver") as S3rverConstructor;
-  const bucket = options.bucket ?? LOCAL_EXPORTS_BUCKET;
-  mkdirSync(options.directory, { recursive: true });
   const server = new S3rver({
     address: "127.0.0.1",
     port: options.port ?? 0,
     silent: true,
     directory: options.directory,
-    configureBuckets: [{ name: bucket }],
+    configureBuckets: options.buckets.map((name) => ({ name })),
   });
-  server.on("event", (event) => {
-    for (const record of event.Records) {
-      if (!record.eventName.startsWith("ObjectCreated:")) continue;
-      options.onObjectCreated({
-        bucket: record.s3.bucket.name,
-        key: record.s3.object.key,
-        size: record.s3.object.size,
-        eventName: record.eventName,
-      });
-    }
-  });
+  options.configure?.(server);
+  if (options.onRecords) server.on("event", (event) => options.onRecords!(event.Records));
   const { port } = await server.run();
-  const endpoint = `http://127.0.0.1:${port}`;
+  return {
+    server,
+    endpoint: `http://127.0.0.1:${port}`,
+    async stop() {
+      server.httpServer?.closeAllConnections();
+      await server.close();
+      if (server.httpServer?.listening) await once(server.httpServer, "close");
+    },
+  };
+}
+
+export async function startLocalObjectStore(options: LocalObjectStoreOptions): Promise<LocalObjectStore> {
+  const bucket = options.bucket ?? LOCAL_EXPORTS_BUCKET;
+  mkdirSync(options.directory, { recursive: true });
+  const s3rver = await startS3rver({
+    directory: options.directory,
+    buckets: [bucket],
+    port: options.port,
+    onRecords: (records) => {
+      for (const record of records) {
+        if (!record.eventName.startsWith("ObjectCreated:")) continue;
+        options.onObjectCreated({
+          bucket: record.s3.bucket.name,
+          key: record.s3.object.key,
+          size: record.s3.object.size,
+          eventName: record.eventName,
+        });
+      }
+    },
+  });
+  const endpoint = s3rver.endpoint;
   const client = new S3Client(localS3ClientConfig(endpoint));
   return {
     endpoint,
@@ -107,9 +147,7 @@ export async function startLocalObjectStore(options: LocalObjectStoreOptions): P
     client,
     async close() {
       client.destroy();
-      server.httpServer?.closeAllConnections();
-      await server.close();
-      if (server.httpServer?.listening) await once(server.httpServer, "close");
+      await s3rver.stop();
     },
   };
 }
