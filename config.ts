@@ -1,7 +1,7 @@
 /**
  * Your deployments' config: the settings every environment shares, then what each environment changes.
  *
- * Every field is optional; `help` (section Config) and modules/config.ts list each one, its default and what it
+ * Every field is optional; `help` (section Config) and modules/config/types.ts list each one, its default and what it
  * accepts. Each environment is its own stack (named by its key: `npx cdktf deploy staging`), with its own name
  * prefix, its own state and its own resources; sections merge field by field over the shared settings, lists and
  * `backend` are taken whole. For a single deployment, drop `environments` and set `prefix` above instead.

@@ -17,7 +17,7 @@ import type {
   MirrorConfig,
   NetworkConfig,
   WarehouseConfig,
-} from "../config";
+} from "./types";
 import { didYouMean } from "./suggest";
 
 export type Shape =
