@@ -27,6 +27,8 @@ export {
   CONTROLSHIFT_PRODUCTION_BUCKETS,
   CONTROLSHIFT_STAGING_BUCKET,
   DEFAULT_PREFIX,
+  DEFAULT_REDSHIFT_PORT,
+  DEFAULT_VPC_CIDR,
   defaultAvailabilityZones,
   defaultConfig,
 } from "./config/defaults";

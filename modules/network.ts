@@ -12,7 +12,15 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { AllowedCidr, formatAddress, isPublicInternet, parseCidr } from "./config";
+import {
+  AllowedCidr,
+  DEFAULT_REDSHIFT_PORT,
+  DEFAULT_VPC_CIDR,
+  defaultConfig,
+  formatAddress,
+  isPublicInternet,
+  parseCidr,
+} from "./config";
 
 export interface NetworkProps {
   /** Physical names start with it. */
@@ -43,8 +51,6 @@ export interface NetworkProps {
   readonly enhancedVpcRouting?: boolean;
 }
 
-export const DEFAULT_VPC_CIDR = "10.42.0.0/16";
-export const DEFAULT_REDSHIFT_PORT = 5439;
 export const DEFAULT_RULE_DESCRIPTION = "Redshift clients (config network.allowedCidrs)";
 
 /**
@@ -90,8 +96,9 @@ export class Network extends Construct {
     const p = props.prefix;
     const port = props.port ?? DEFAULT_REDSHIFT_PORT;
     const allowed = props.allowedCidrs ?? [];
-    const allowPublic = props.allowPublicInternet ?? false;
-    const enhancedVpcRouting = props.enhancedVpcRouting ?? false;
+    const defaults = defaultConfig();
+    const allowPublic = props.allowPublicInternet ?? defaults.network.allowPublicInternet;
+    const enhancedVpcRouting = props.enhancedVpcRouting ?? defaults.warehouse.enhancedVpcRouting;
     this.publicAccess = allowed.length > 0;
 
     // Config validation refuses these already; the construct refuses them too, whoever builds it.

@@ -5,7 +5,8 @@ import { RedshiftCluster } from "@cdktf/provider-aws/lib/redshift-cluster";
 import { RedshiftLogging } from "@cdktf/provider-aws/lib/redshift-logging";
 import { RedshiftParameterGroup } from "@cdktf/provider-aws/lib/redshift-parameter-group";
 import { ExportsBucket } from "./exports-bucket";
-import { DEFAULT_REDSHIFT_PORT, Network } from "./network";
+import { DEFAULT_REDSHIFT_PORT, defaultConfig } from "./config";
+import { Network } from "./network";
 import { Warehouse, WarehouseAuth, WarehouseTarget } from "./warehouse";
 import { DEFAULT_DATABASE, DEFAULT_LOADER_USER } from "../facts/warehouse";
 import { REDSHIFT_PRINCIPAL, WarehouseCopyRole } from "./warehouse-copy-role";
@@ -79,8 +80,10 @@ export class ClusterWarehouse extends Warehouse {
     super(scope, id);
     const p = props.prefix;
     const clusterIdentifier = `${p}-warehouse`;
-    const numberOfNodes = props.numberOfNodes ?? 1;
-    const auditLogging = props.auditLogging ?? true;
+    // Every default is defaultConfig()'s (modules/config/defaults.ts), so a construct built without a config agrees.
+    const defaults = defaultConfig();
+    const numberOfNodes = props.numberOfNodes ?? defaults.warehouse.numberOfNodes;
+    const auditLogging = props.auditLogging ?? defaults.warehouse.auditLogging;
     const subnetGroup = props.network.subnetGroup;
     if (!subnetGroup) throw new Error(`Cluster ${clusterIdentifier} needs a network with a Redshift subnet group.`);
     this.database = props.database ?? DEFAULT_DATABASE;
@@ -102,11 +105,11 @@ export class ClusterWarehouse extends Warehouse {
 
     this.cluster = new RedshiftCluster(this, "cluster", {
       clusterIdentifier,
-      nodeType: props.nodeType ?? "ra3.large",
+      nodeType: props.nodeType ?? defaults.warehouse.nodeType,
       clusterType: numberOfNodes === 1 ? "single-node" : "multi-node",
       numberOfNodes,
       databaseName: this.database,
-      masterUsername: props.adminUsername ?? "admin",
+      masterUsername: props.adminUsername ?? defaults.warehouse.adminUsername,
       // Redshift generates the password and keeps it in a secret it rotates: never in Terraform or its state.
       manageMasterPassword: true,
       encrypted: true,
@@ -117,8 +120,8 @@ export class ClusterWarehouse extends Warehouse {
       clusterParameterGroupName: this.parameterGroup.name,
       iamRoles: [this.copyRole.arn],
       defaultIamRoleArn: this.copyRole.arn,
-      enhancedVpcRouting: props.enhancedVpcRouting ?? false,
-      automatedSnapshotRetentionPeriod: props.snapshotRetentionDays ?? 7,
+      enhancedVpcRouting: props.enhancedVpcRouting ?? defaults.warehouse.enhancedVpcRouting,
+      automatedSnapshotRetentionPeriod: props.snapshotRetentionDays ?? defaults.warehouse.snapshotRetentionDays,
       // The mirror's history cannot be re-downloaded after ControlShift's URLs expire: keep a snapshot on delete.
       skipFinalSnapshot: false,
       finalSnapshotIdentifier: `${clusterIdentifier}-final`,
@@ -130,7 +133,7 @@ export class ClusterWarehouse extends Warehouse {
         (log) =>
           new CloudwatchLogGroup(this, `audit-${log}`, {
             name: `/aws/redshift/cluster/${clusterIdentifier}/${log}`,
-            retentionInDays: props.logRetentionDays ?? 30,
+            retentionInDays: props.logRetentionDays ?? defaults.logRetentionDays,
           }),
       );
       new RedshiftLogging(this, "audit-logging", {

@@ -5,7 +5,8 @@ import { DEFAULT_DATABASE, DEFAULT_LOADER_USER } from "../facts/warehouse";
 import { RedshiftserverlessNamespace } from "@cdktf/provider-aws/lib/redshiftserverless-namespace";
 import { RedshiftserverlessWorkgroup } from "@cdktf/provider-aws/lib/redshiftserverless-workgroup";
 import { ExportsBucket } from "./exports-bucket";
-import { DEFAULT_REDSHIFT_PORT, Network } from "./network";
+import { DEFAULT_REDSHIFT_PORT, defaultConfig } from "./config";
+import { Network } from "./network";
 import { Warehouse, WarehouseAuth, WarehouseTarget } from "./warehouse";
 import { REDSHIFT_SERVERLESS_PRINCIPALS, WarehouseCopyRole } from "./warehouse-copy-role";
 
@@ -85,7 +86,9 @@ export class ServerlessWarehouse extends Warehouse {
     super(scope, id);
     const p = props.prefix;
     const name = `${p}-warehouse`;
-    const auditLogging = props.auditLogging ?? true;
+    // Every default is defaultConfig()'s (modules/config/defaults.ts), so a construct built without a config agrees.
+    const defaults = defaultConfig();
+    const auditLogging = props.auditLogging ?? defaults.warehouse.auditLogging;
     this.database = props.database ?? DEFAULT_DATABASE;
     this.port = props.port ?? DEFAULT_REDSHIFT_PORT;
 
@@ -99,7 +102,7 @@ export class ServerlessWarehouse extends Warehouse {
     this.namespace = new RedshiftserverlessNamespace(this, "namespace", {
       namespaceName: name,
       dbName: this.database,
-      adminUsername: props.adminUsername ?? "admin",
+      adminUsername: props.adminUsername ?? defaults.warehouse.adminUsername,
       // Redshift generates the password and keeps it in a secret: never in Terraform or its state.
       manageAdminPassword: true,
       iamRoles: [this.copyRole.arn],
@@ -110,13 +113,13 @@ export class ServerlessWarehouse extends Warehouse {
     this.workgroup = new RedshiftserverlessWorkgroup(this, "workgroup", {
       workgroupName: name,
       namespaceName: this.namespace.namespaceName,
-      baseCapacity: props.baseCapacity ?? 8,
+      baseCapacity: props.baseCapacity ?? defaults.warehouse.baseCapacity,
       ...(props.maxCapacity !== undefined ? { maxCapacity: props.maxCapacity } : {}),
       port: this.port,
       publiclyAccessible: props.network.publicAccess,
       subnetIds: props.network.subnetIds,
       securityGroupIds: [props.network.securityGroup.id],
-      enhancedVpcRouting: props.enhancedVpcRouting ?? false,
+      enhancedVpcRouting: props.enhancedVpcRouting ?? defaults.warehouse.enhancedVpcRouting,
       configParameter: workgroupConfigParameters(auditLogging),
     });
 
@@ -130,7 +133,7 @@ export class ServerlessWarehouse extends Warehouse {
     this.loaderSecret = new SecretsmanagerSecret(this, "loader-secret", {
       name: `${p}/warehouse-loader`,
       description: `Password of the database user ${this.loaderUser} the loaders act as; generated and stored by the bootstrap function, never by Terraform.`,
-      recoveryWindowInDays: props.secretRecoveryDays ?? 7,
+      recoveryWindowInDays: props.secretRecoveryDays ?? defaults.secretRecoveryDays,
     });
     this.loaderSecretArn = this.loaderSecret.arn;
     this.auth = { type: "secret", secretArn: this.loaderSecretArn };

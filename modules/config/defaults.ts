@@ -20,6 +20,10 @@ export const CONTROLSHIFT_PRODUCTION_BUCKETS: readonly string[] = [...CONTROLSHI
 export const CONTROLSHIFT_STAGING_BUCKET = "agra-data-exports-staging";
 
 export const DEFAULT_PREFIX = "cs-mirror";
+/** The VPC the stack creates. */
+export const DEFAULT_VPC_CIDR = "10.42.0.0/16";
+/** Redshift's port, for a cluster and (within its own range) serverless. */
+export const DEFAULT_REDSHIFT_PORT = 5439;
 
 /** Regions whose AZ letters skip one (no ap-northeast-1b, no ca-central-1c in new accounts). */
 const AZ_LETTERS: Readonly<Record<string, readonly string[]>> = {
@@ -67,7 +71,7 @@ export function defaultConfig(prefix = DEFAULT_PREFIX): MirrorConfig {
     backend: { type: "local" },
     tags: { application: "controlshift-mirror" },
     network: {
-      vpcCidr: "10.42.0.0/16",
+      vpcCidr: DEFAULT_VPC_CIDR,
       availabilityZones: defaultAvailabilityZones("us-east-1", "cluster"),
       allowedCidrs: [],
       allowPublicInternet: false,
@@ -76,7 +80,7 @@ export function defaultConfig(prefix = DEFAULT_PREFIX): MirrorConfig {
       mode: "cluster",
       database: DEFAULT_DATABASE,
       adminUsername: "admin",
-      port: 5439,
+      port: DEFAULT_REDSHIFT_PORT,
       nodeType: "ra3.large",
       numberOfNodes: 1,
       snapshotRetentionDays: 7,
