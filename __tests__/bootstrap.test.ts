@@ -83,7 +83,11 @@ describe("bootstrap on the stack's cluster", () => {
     expect(changes[3].sqls.at(-1)).toBe(
       `INSERT INTO "controlshift_mirror_meta"."schema_migrations" (version, name) VALUES (1, 'load ledger, load failures, table freshness')`,
     );
-    expect(changes[4].sqls).toEqual(OWNER_GRANTS);
+    expect(changes[4].sqls).toEqual([
+      'ALTER TABLE "controlshift_mirror_meta"."load_ledger" ADD COLUMN values_at_limit BIGINT DEFAULT 0',
+      `INSERT INTO "controlshift_mirror_meta"."schema_migrations" (version, name) VALUES (2, 'load ledger: values_at_limit')`,
+    ]);
+    expect(changes[5].sqls).toEqual(OWNER_GRANTS);
 
     // The loader owns everything it may later ALTER or replace, and is no superuser.
     expect(api.state.users.get("controlshift_loader")).toEqual({ superuser: false });
@@ -102,7 +106,7 @@ describe("bootstrap on the stack's cluster", () => {
       adminStatements: 8,
       adminChanges: ["user controlshift_loader", "group controlshift_readers", "schema controlshift", "schema controlshift_mirror_meta"],
       createdTables: ["petitions", "signatures"],
-      appliedMigrations: [1],
+      appliedMigrations: METADATA_MIGRATIONS.map((m) => m.version),
     });
   });
 
@@ -132,22 +136,23 @@ describe("bootstrap on the stack's cluster", () => {
   test("a new metadata migration is applied by the next run, alone, as the loader user, with its record", async () => {
     await runBootstrap(settings(), clusterPorts(api));
     const n = api.changes.length;
+    const next = METADATA_MIGRATIONS.at(-1)!.version + 1;
     const v2: MetadataMigration = {
-      version: 2,
+      version: next,
       name: "freshness view with another column set",
       statements: (schema) => replaceViewStatements(schema, "table_freshness", "SELECT 1 AS table_name"),
     };
     const report = await runBootstrap(settings({ migrations: [...METADATA_MIGRATIONS, v2] }), clusterPorts(api));
-    expect(report.appliedMigrations).toEqual([2]);
+    expect(report.appliedMigrations).toEqual([next]);
     expect(api.changes.slice(n).find((c) => c.sqls.includes('DROP VIEW IF EXISTS "controlshift_mirror_meta"."table_freshness"'))).toEqual({
       user: "controlshift_loader",
       sqls: [
         'DROP VIEW IF EXISTS "controlshift_mirror_meta"."table_freshness"',
         'CREATE VIEW "controlshift_mirror_meta"."table_freshness" AS\nSELECT 1 AS table_name',
-        `INSERT INTO "controlshift_mirror_meta"."schema_migrations" (version, name) VALUES (2, 'freshness view with another column set')`,
+        `INSERT INTO "controlshift_mirror_meta"."schema_migrations" (version, name) VALUES (${next}, 'freshness view with another column set')`,
       ],
     });
-    expect(api.state.migrations.map((m) => m.version)).toEqual([1, 2]);
+    expect(api.state.migrations.map((m) => m.version)).toEqual([...METADATA_MIGRATIONS.map((m) => m.version), next]);
     expect(api.state.relations.get("controlshift_mirror_meta.table_freshness")).toEqual({ owner: "controlshift_loader", kind: "view" });
   });
 

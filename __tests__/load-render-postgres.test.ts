@@ -32,7 +32,7 @@ function plan(overrides: Partial<PlanLoadInput> = {}) {
 /** The ledger's columns, as every statement that copies ledger rows lists them. */
 const LEDGER_COLUMNS =
   '"load_id", "table_name", "kind", "object_key", "exported_at", "rows_loaded", "outcome", "statement_id", ' +
-  '"started_at", "finished_at", "loaded_at"';
+  '"started_at", "finished_at", "loaded_at", "values_at_limit"';
 
 describe("renderPostgres", () => {
   it("indexes id on a table it creates, with the index name cut to 63 bytes", () => {
@@ -74,11 +74,11 @@ describe("renderPostgres", () => {
         `FROM "cs_stage_1" AS x) AS s WHERE s.cs_rank = 1 ` +
         `AND NOT EXISTS (SELECT 1 FROM "cs"."comments" AS t WHERE t."id" = s."id") AND NOT ${guard}`,
       `WITH "own" AS (INSERT INTO "meta"."load_ledger_comments" ("load_id", "table_name", "kind", "object_key", "exported_at", "rows_loaded", "outcome", ` +
-        `"statement_id", "started_at", "finished_at") SELECT 'load-1', 'comments', 'full', ` +
+        `"statement_id", "started_at", "finished_at", "values_at_limit") SELECT 'load-1', 'comments', 'full', ` +
         `'exports/full/comments/20240301/comments_20240301020304.csv', TIMESTAMP '2024-03-01 02:03:04', ` +
         `CASE WHEN ${guard} THEN 0 ELSE $1::bigint END, ` +
         `CASE WHEN ${guard} THEN 'skipped-stale' ELSE 'loaded' END, NULL, (transaction_timestamp() AT TIME ZONE 'UTC'), ` +
-        `(clock_timestamp() AT TIME ZONE 'UTC') RETURNING ${LEDGER_COLUMNS}), "history" AS (INSERT INTO "meta"."load_ledger" ` +
+        `(clock_timestamp() AT TIME ZONE 'UTC'), 0 RETURNING ${LEDGER_COLUMNS}), "history" AS (INSERT INTO "meta"."load_ledger" ` +
         `(${LEDGER_COLUMNS}) SELECT ${LEDGER_COLUMNS} FROM "own") SELECT "object_key", "outcome", "rows_loaded" FROM "own"`,
       'DROP TABLE IF EXISTS "cs_stage_1"',
       'CREATE INDEX IF NOT EXISTS "comments_id_idx" ON "cs"."comments" ("id")',

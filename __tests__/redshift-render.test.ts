@@ -111,6 +111,18 @@ describe("Redshift renderer", () => {
     );
   });
 
+  it("counts in the ledger the values that reached their VARCHAR column's size (what TRUNCATECOLUMNS leaves of a cut one)", () => {
+    const rendered = renderRedshiftPlan(plan("full", [file("full", "20240301020304")]), OPTIONS).transaction;
+    const record = rendered.find((sql) => sql.startsWith('INSERT INTO "controlshift_mirror_meta"."load_ledger_comments"'))!;
+    expect(record).toContain(', "values_at_limit") SELECT ');
+    // comments: text, flag_reason, user_ip and user_agent are VARCHAR(MAX) (65535 bytes); the others are not text.
+    const at = (c: string) => `CASE WHEN OCTET_LENGTH("${c}") >= 65532 THEN 1 ELSE 0 END`;
+    expect(record.endsWith(
+      ` THEN 0 ELSE (SELECT COALESCE(SUM(${["text", "flag_reason", "user_ip", "user_agent"].map(at).join(" + ")}), 0) ` +
+        `FROM "cs_stage_1") END`,
+    )).toBe(true);
+  });
+
   it("never uses TRUNCATE, BEGIN or COMMIT: the batch is the transaction", () => {
     const rendered = renderRedshiftPlan(plan("full", [file("full", "20240301020304")]), OPTIONS);
     for (const sql of rendered.transaction) {

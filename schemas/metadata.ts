@@ -38,6 +38,7 @@ export const LOAD_LEDGER_COLUMNS = [
   "started_at",
   "finished_at",
   "loaded_at",
+  "values_at_limit",
 ] as const;
 
 /** Columns of `load_failures`, in table order. */
@@ -106,8 +107,18 @@ export function ledgerColumnList(alias?: string): string {
   return LOAD_LEDGER_COLUMNS.map((c) => (alias === undefined ? `"${c}"` : `${alias}."${c}"`)).join(", ");
 }
 
-/** CREATE TABLE IF NOT EXISTS for a ledger (the shared history or a table's own): the columns of LOAD_LEDGER_COLUMNS. */
-export function ledgerTableStatement(schemaName: string, name: string, dialect: SqlDialect = "redshift"): string {
+/**
+ * `values_at_limit`: values of the file that reached their VARCHAR column's size in bytes (within 3 bytes, a UTF-8
+ * character): cut by COPY's TRUNCATECOLUMNS, or exactly that long (Redshift cannot tell the two apart). 0 on
+ * PostgreSQL, which cuts nothing. Added by migration 2; NULL in rows written before it.
+ */
+export const VALUES_AT_LIMIT_COLUMN = "values_at_limit";
+
+/**
+ * CREATE TABLE IF NOT EXISTS for a ledger (the shared history or a table's own): the columns of LOAD_LEDGER_COLUMNS.
+ * `version` 1 is the shape migration 1 created (without values_at_limit, which migration 2 adds): frozen.
+ */
+export function ledgerTableStatement(schemaName: string, name: string, dialect: SqlDialect = "redshift", version: 1 | 2 = 2): string {
   const ledger = `${quoteIdentifier(schemaName, "metadata schema")}.${quoteIdentifier(name)}`;
   return `CREATE TABLE IF NOT EXISTS ${ledger} (
   load_id VARCHAR(256) NOT NULL,
@@ -120,7 +131,8 @@ export function ledgerTableStatement(schemaName: string, name: string, dialect: 
   statement_id VARCHAR(128),
   started_at TIMESTAMP,
   finished_at TIMESTAMP,
-  loaded_at TIMESTAMP NOT NULL DEFAULT ${nowDefault(dialect)}
+  loaded_at TIMESTAMP NOT NULL DEFAULT ${nowDefault(dialect)}${version >= 2 ? `,
+  ${VALUES_AT_LIMIT_COLUMN} BIGINT DEFAULT 0` : ""}
 )`;
 }
 
@@ -141,7 +153,7 @@ export function metadataStatements(
   const now = nowDefault(dialect);
   return [
     `CREATE SCHEMA IF NOT EXISTS ${schema}`,
-    ledgerTableStatement(schemaName, LOAD_LEDGER_TABLE, dialect),
+    ledgerTableStatement(schemaName, LOAD_LEDGER_TABLE, dialect, 1),
     `CREATE TABLE IF NOT EXISTS ${failures} (
   load_id VARCHAR(256) NOT NULL,
   table_name VARCHAR(127) NOT NULL,

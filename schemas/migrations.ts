@@ -6,8 +6,8 @@
  * - on PostgreSQL (npm run local, the tests), by PostgresWarehouse.migrate before the first load.
  *
  * Rules for a new migration (append; never edit or renumber a released one):
- * - every statement idempotent (`IF NOT EXISTS`, `DROP ... IF EXISTS`), so a migration interrupted between its
- *   statements and its record can run again;
+ * - applied atomically with its record (one transaction), and idempotent where the dialect allows it (`IF NOT
+ *   EXISTS`, `DROP ... IF EXISTS`; Redshift has no ADD COLUMN IF NOT EXISTS);
  * - a view whose column set changes is dropped and re-created (`replaceViewStatements`): "You can only replace a view
  *   with a new query that generates the identical set of columns, using the same column names and data types."
  *   (CREATE VIEW, OR REPLACE, https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_VIEW.html);
@@ -15,7 +15,7 @@
  * - the same statements for both dialects except where `dialect` says otherwise.
  */
 import { quoteIdentifier, type SqlDialect } from "./ddl";
-import { metadataStatements } from "./metadata";
+import { LOAD_LEDGER_TABLE, VALUES_AT_LIMIT_COLUMN, metadataStatements } from "./metadata";
 
 export interface MetadataMigration {
   /** Applied in increasing order; never renumbered, never edited once released. */
@@ -41,6 +41,15 @@ export const METADATA_MIGRATIONS: readonly MetadataMigration[] = [
     // The schema itself is created by whoever owns the database (the bootstrap's admin part, or migrate on
     // PostgreSQL); the loader user, which runs this, owns it but may not create schemas.
     statements: (schema, dialect = "redshift") => metadataStatements(schema, dialect).filter((s) => !s.startsWith("CREATE SCHEMA")),
+  },
+  {
+    version: 2,
+    name: "load ledger: values_at_limit",
+    // New tables' own ledgers have the column from the start (ledgerTableStatement); the history gets it here.
+    statements: (schema, dialect = "redshift") => [
+      `ALTER TABLE ${quoteIdentifier(schema, "metadata schema")}.${quoteIdentifier(LOAD_LEDGER_TABLE)} ADD COLUMN ` +
+        `${dialect === "postgres" ? "IF NOT EXISTS " : ""}${VALUES_AT_LIMIT_COLUMN} BIGINT DEFAULT 0`,
+    ],
   },
 ];
 

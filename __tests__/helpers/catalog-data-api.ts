@@ -171,6 +171,13 @@ export class CatalogDataApi implements FakeSqlExtension {
       r.owner = m[3];
       return [];
     }
+    if ((m = /^ALTER TABLE "([^"]+)"\."([^"]+)" ADD COLUMN [a-z_]+ /.exec(sql))) {
+      // Redshift: ALTER TABLE needs the table's owner (or a superuser).
+      const r = s.relations.get(`${m[1]}.${m[2]}`);
+      if (!r) throw new Error(`relation "${m[1]}.${m[2]}" does not exist`);
+      if (r.owner !== user && !superuser) throw new Error(`must be owner of relation ${m[2]}`);
+      return [];
+    }
     if ((m = /^GRANT USAGE ON SCHEMA "([^"]+)" TO GROUP "([^"]+)"$/.exec(sql))) {
       if (!superuser && s.schemas.get(m[1]) !== user) throw new Error(`permission denied for schema ${m[1]}`);
       if (!s.groups.has(m[2])) throw new Error(`group "${m[2]}" does not exist`);

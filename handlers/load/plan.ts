@@ -217,6 +217,12 @@ export interface RecordLoadStep {
   readonly guard: StaleGuard;
   /** The loader's id for this load (see LoadPlan.loadId). */
   readonly loadId: string;
+  /**
+   * The file's columns whose target type is VARCHAR(n) (n in bytes, 65535 for MAX): COPY's TRUNCATECOLUMNS cuts a
+   * longer value to n, so the ledger's values_at_limit counts values that reached n (Redshift). The type is the one
+   * schemas/ declares, else VARCHAR(MAX) (a column the loader added or made from a header).
+   */
+  readonly limitedColumns: readonly { readonly name: string; readonly bytes: number }[];
 }
 
 /**

@@ -165,6 +165,22 @@ function checkFile(input: PlanLoadInput, file: FileToLoad): { exportedAt: string
   return { exportedAt: parsed.exportedAt };
 }
 
+/** The columns of a file whose target type is VARCHAR(n), and n (see RecordLoadStep.limitedColumns). */
+function limitedColumns(
+  header: readonly string[],
+  known: readonly ColumnDef[] | undefined,
+  createsTable: LoadPlan["createsTable"],
+): { name: string; bytes: number }[] {
+  const types = new Map((known ?? []).map((c) => [c.name, c.type]));
+  const out: { name: string; bytes: number }[] = [];
+  for (const name of header) {
+    const type = types.get(name) ?? (createsTable === "header" && name === ID_COLUMN ? HEADER_ID_TYPE : ADDED_COLUMN_TYPE);
+    const m = /^(?:VARCHAR|CHARACTER VARYING)\((\d+|MAX)\)$/.exec(type);
+    if (m) out.push({ name, bytes: m[1] === "MAX" ? 65535 : Number(m[1]) });
+  }
+  return out;
+}
+
 function defaultLoadId(kind: ExportKind, table: string, keys: readonly string[]): string {
   const digest = createHash("sha256").update([kind, table, ...keys].join("\n")).digest("hex");
   return `${kind}-${table.slice(0, 40)}-${digest.slice(0, 32)}`;
@@ -304,6 +320,7 @@ export function planLoad(input: PlanLoadInput): LoadPlan {
         stage,
         guard,
         loadId,
+        limitedColumns: limitedColumns(columns, input.knownColumns, createsTable),
       },
       { op: "drop-stage", stage },
     );

@@ -233,11 +233,12 @@ function renderStep(step: LoadStep): PostgresStatement[] {
           // at READ COMMITTED, inserts into one table by two transactions neither wait nor conflict).
           sql:
             `WITH "own" AS (INSERT INTO ${table(step.ledger)} ("load_id", "table_name", "kind", "object_key", "exported_at", ` +
-            `"rows_loaded", "outcome", "statement_id", "started_at", "finished_at") ` +
+            `"rows_loaded", "outcome", "statement_id", "started_at", "finished_at", "values_at_limit") ` +
             `SELECT ${quoteLiteral(step.loadId)}, ${quoteLiteral(step.table)}, ${quoteLiteral(step.kind)}, ` +
             `${quoteLiteral(step.objectKey)}, ${timestampLiteral(step.exportedAt)}, ` +
             `CASE WHEN ${stale} THEN 0 ELSE $1::bigint END, ` +
-            `CASE WHEN ${stale} THEN 'skipped-stale' ELSE 'loaded' END, NULL, ${UTC_NOW_TRANSACTION}, ${UTC_NOW_CLOCK} ` +
+            // values_at_limit 0: PostgreSQL cuts nothing (TEXT holds any length; a VARCHAR(n) overflow fails the COPY).
+            `CASE WHEN ${stale} THEN 'skipped-stale' ELSE 'loaded' END, NULL, ${UTC_NOW_TRANSACTION}, ${UTC_NOW_CLOCK}, 0 ` +
             `RETURNING ${ledgerColumnList()}), "history" AS (INSERT INTO ${table(step.history)} (${ledgerColumnList()}) ` +
             `SELECT ${ledgerColumnList()} FROM "own") SELECT "object_key", "outcome", "rows_loaded" FROM "own"`,
         },

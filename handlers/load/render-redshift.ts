@@ -246,14 +246,23 @@ function renderStep(step: LoadStep, options: RedshiftRenderOptions): string[] {
       // COUNT(*) of the stage, the form plan.ts says "would do too", rather than pg_last_copy_count(): the row count
       // of a fresh columnar temp table is cheap, and it cannot be caught mixing a session-information function into
       // a statement that reads the ledger (a user table) on the compute nodes.
+      // values_at_limit: the stage's values at their VARCHAR column's size (within 3 bytes: TRUNCATECOLUMNS cuts
+      // whole UTF-8 characters), which is what a cut value looks like after the COPY.
       const stale = guardSql(step.guard);
+      const atLimit =
+        step.limitedColumns.length === 0
+          ? "0"
+          : `(SELECT COALESCE(SUM(${step.limitedColumns
+              .map((c) => `CASE WHEN OCTET_LENGTH(${ident(c.name)}) >= ${Math.max(0, c.bytes - 3)} THEN 1 ELSE 0 END`)
+              .join(" + ")}), 0) FROM ${ident(step.stage)})`;
       return [
         `INSERT INTO ${table(step.ledger)} ("load_id", "table_name", "kind", "object_key", "exported_at", "rows_loaded", ` +
-          `"outcome", "statement_id", "started_at", "finished_at") ` +
+          `"outcome", "statement_id", "started_at", "finished_at", "values_at_limit") ` +
           `SELECT ${quoteRedshiftLiteral(step.loadId)}, ${quoteRedshiftLiteral(step.table)}, ${quoteRedshiftLiteral(step.kind)}, ` +
           `${quoteRedshiftLiteral(step.objectKey)}, ${redshiftTimestamp(step.exportedAt)}, ` +
           `CASE WHEN ${stale} THEN 0 ELSE (SELECT COUNT(*) FROM ${ident(step.stage)}) END, ` +
-          `CASE WHEN ${stale} THEN 'skipped-stale' ELSE 'loaded' END, NULL, SYSDATE, GETDATE()`,
+          `CASE WHEN ${stale} THEN 'skipped-stale' ELSE 'loaded' END, NULL, SYSDATE, GETDATE(), ` +
+          `CASE WHEN ${stale} THEN 0 ELSE ${atLimit} END`,
       ];
     }
     case "drop-stage":
