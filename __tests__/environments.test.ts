@@ -132,6 +132,12 @@ describe("one config file, several environments", () => {
     expect(envs.map((e) => e.name)).toEqual(["a", "b"]);
   });
 
+  it("suggests environments for a misspelt environments key, instead of reading the file as one deployment", () => {
+    expect(problemsOfFile({ enviroments: { staging: { prefix: "csm-s" } } } as MirrorConfigFile)).toEqual([
+      'enviroments is not a field of the config: did you mean "environments"?',
+    ]);
+  });
+
   it("refuses environment names that cannot name a stack, and an empty environments map", () => {
     expect(problemsOfFile({ tables: FEW_TABLES, environments: { Staging: { prefix: "csm-s" } } })).toEqual([
       "environments.Staging: the name must be 1 to 32 characters of a-z, 0-9 and -, starting with a letter (it names the stack)",

@@ -8,6 +8,8 @@
  */
 import * as path from "node:path";
 import { defaultLocalStatePath } from "./backend";
+import { CONFIG_SHAPE } from "./config/shape";
+import { closest } from "./config/suggest";
 import { BackendConfig, ConfigError, DEFAULT_PREFIX, MirrorConfig, MirrorConfigInput, resolveConfig } from "./config";
 
 /** What config.ts exports: the shared settings, and optionally the environments that each change some of them. */
@@ -28,6 +30,8 @@ export interface MirrorEnvironment {
   readonly name: string;
   readonly config: MirrorConfig;
 }
+
+const CONFIG_FIELDS = CONFIG_SHAPE.kind === "object" ? CONFIG_SHAPE.fields : {};
 
 const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 
@@ -69,6 +73,11 @@ function stateLocation(stackName: string, backend: BackendConfig, prefix: string
 export function resolveEnvironments(file: MirrorConfigFile): MirrorEnvironment[] {
   const { environments, ...shared } = file;
   if (environments === undefined) {
+    // A misspelt `environments` would otherwise read as one unknown field of a single deployment.
+    const misspelt = Object.keys(shared).find((key) => !Object.hasOwn(CONFIG_FIELDS, key) && closest(key, ["environments"]));
+    if (misspelt !== undefined) {
+      throw new ConfigError([`${misspelt} is not a field of the config: did you mean "environments"?`]);
+    }
     const config = resolveConfig(shared);
     return [{ name: config.prefix, config }];
   }
