@@ -21,10 +21,10 @@ export const FRESHNESS_PERIOD_SECONDS = 3600;
 export interface AlertsProps {
   /** Starts the topic's, the key's and every alarm's name. */
   readonly prefix: string;
-  /** E-mail addresses subscribed to the topic (each confirms by a link AWS mails). @default [] */
-  readonly emails?: readonly string[];
-  /** HTTPS endpoints subscribed to the topic (they must confirm the subscription themselves). @default [] */
-  readonly httpsEndpoints?: readonly string[];
+  /** E-mail addresses subscribed to the topic (each confirms by a link AWS mails). */
+  readonly emails: readonly string[];
+  /** HTTPS endpoints subscribed to the topic (they must confirm the subscription themselves). */
+  readonly httpsEndpoints: readonly string[];
   /** The namespace the handlers publish their metrics in (POWERTOOLS_METRICS_NAMESPACE): deploymentMetricsNamespace(prefix), facts/metrics.ts. */
   readonly metricsNamespace: string;
 }
@@ -132,14 +132,14 @@ export class Alerts extends Construct {
 
     // Construct ids from the address (or the URL's host and a hash of the URL, which may carry a token): adding or
     // removing one never replaces another.
-    for (const email of props.emails ?? []) {
+    for (const email of props.emails) {
       new SnsTopicSubscription(this, `email-${subscriptionSlug(email)}`, {
         topicArn: this.topic.arn,
         protocol: "email",
         endpoint: email,
       });
     }
-    for (const url of props.httpsEndpoints ?? []) {
+    for (const url of props.httpsEndpoints) {
       const hash = createHash("sha256").update(url).digest("hex").slice(0, 10);
       new SnsTopicSubscription(this, `https-${subscriptionSlug(new URL(url).hostname)}-${hash}`, {
         topicArn: this.topic.arn,

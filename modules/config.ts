@@ -29,6 +29,8 @@ export {
   DEFAULT_PREFIX,
   DEFAULT_REDSHIFT_PORT,
   DEFAULT_VPC_CIDR,
+  backendWithDefaults,
+  type ResolvedBackend,
   defaultAvailabilityZones,
   defaultConfig,
 } from "./config/defaults";

@@ -7,10 +7,9 @@
  * file is one environment whose stack is named by its prefix (as before environments existed).
  */
 import * as path from "node:path";
-import { defaultLocalStatePath } from "./backend";
 import { CONFIG_SHAPE } from "./config/shape";
 import { closest } from "./config/suggest";
-import { BackendConfig, ConfigError, DEFAULT_PREFIX, MirrorConfig, MirrorConfigInput, resolveConfig } from "./config";
+import { ConfigError, backendWithDefaults, DEFAULT_PREFIX, MirrorConfig, MirrorConfigInput, resolveConfig } from "./config";
 
 /** What config.ts exports: the shared settings, and optionally the environments that each change some of them. */
 export interface MirrorConfigFile extends MirrorConfigInput {
@@ -52,17 +51,16 @@ export function mergeEnvironment(shared: MirrorConfigInput, own: MirrorConfigInp
 }
 
 /** Where an environment's state lives, as a string two environments must not share. */
-function stateLocation(stackName: string, backend: BackendConfig, prefix: string): string {
+function stateLocation(stackName: string, config: MirrorConfig): string {
+  const backend = backendWithDefaults(config.backend, config.prefix, config.region);
   switch (backend.type) {
     case "local":
-      // modules/backend.ts: the path is relative to cdktf.out/stacks/<stack>.
-      return `local file ${path.posix.normalize(
-        path.posix.join("cdktf.out/stacks", stackName, backend.path ?? defaultLocalStatePath(prefix)),
-      )}`;
+      // The path is relative to cdktf.out/stacks/<stack> (modules/config/defaults.ts).
+      return `local file ${path.posix.normalize(path.posix.join("cdktf.out/stacks", stackName, backend.path))}`;
     case "s3":
-      return `s3://${backend.bucket}/${backend.key ?? `controlshift-mirror/${prefix}.tfstate`}`;
+      return `s3://${backend.bucket}/${backend.key}`;
     case "cloud":
-      return `Terraform Cloud workspace ${backend.hostname ?? "app.terraform.io"}/${backend.organization}/${backend.workspace}`;
+      return `Terraform Cloud workspace ${backend.hostname}/${backend.organization}/${backend.workspace}`;
   }
 }
 
@@ -133,7 +131,7 @@ export function resolveEnvironments(file: MirrorConfigFile): MirrorEnvironment[]
     }
     seen.prefix.set(config.prefix, name);
     if (other !== undefined) continue; // the default state location derives from the prefix: one line says it
-    const location = stateLocation(name, config.backend, config.prefix);
+    const location = stateLocation(name, config);
     const sharing = seen.state.get(location);
     if (sharing !== undefined) {
       problems.push(`environments.${name}.backend keeps its state in the ${location}, as ${sharing} does: each environment needs its own state`);

@@ -4,7 +4,7 @@
  */
 import { CONTROLSHIFT_TABLES } from "../../schemas/controlshift-tables";
 import { DEFAULT_DATABASE, DEFAULT_DATA_SCHEMA, DEFAULT_METADATA_SCHEMA } from "../../facts/warehouse";
-import type { ControlShiftRegion, MirrorConfig, WarehouseMode } from "./types";
+import type { BackendConfig, ControlShiftRegion, MirrorConfig, WarehouseMode } from "./types";
 
 /** ControlShift's export buckets, per region (CONTRACT: download URLs are presigned GETs on `<bucket>.s3.amazonaws.com`). */
 export const CONTROLSHIFT_EXPORT_BUCKETS: Readonly<Record<ControlShiftRegion, readonly string[]>> = {
@@ -24,6 +24,43 @@ export const DEFAULT_PREFIX = "cs-mirror";
 export const DEFAULT_VPC_CIDR = "10.42.0.0/16";
 /** Redshift's port, for a cluster and (within its own range) serverless. */
 export const DEFAULT_REDSHIFT_PORT = 5439;
+
+/** The description of an allow-list rule that names none (`network.allowedCidrs[].description`). */
+export const DEFAULT_RULE_DESCRIPTION = "Redshift clients (config network.allowedCidrs)";
+
+/** A backend with every default filled in, from the prefix and region of its environment. */
+export type ResolvedBackend =
+  | { readonly type: "local"; readonly path: string }
+  | { readonly type: "s3"; readonly bucket: string; readonly key: string; readonly region: string; readonly useLockfile: boolean }
+  | { readonly type: "cloud"; readonly organization: string; readonly workspace: string; readonly project?: string; readonly hostname: string };
+
+/**
+ * The backend's defaults. The local state file is relative to the folder terraform runs in
+ * (cdktf.out/stacks/<stack>): three levels up is the project folder, beside cdktf.json, so deleting or
+ * re-synthesizing cdktf.out never deletes the state.
+ */
+export function backendWithDefaults(backend: BackendConfig, prefix: string, region: string): ResolvedBackend {
+  switch (backend.type) {
+    case "local":
+      return { type: "local", path: backend.path ?? `../../../terraform.${prefix}.tfstate` };
+    case "s3":
+      return {
+        type: "s3",
+        bucket: backend.bucket,
+        key: backend.key ?? `controlshift-mirror/${prefix}.tfstate`,
+        region: backend.region ?? region,
+        useLockfile: backend.useLockfile ?? true,
+      };
+    case "cloud":
+      return {
+        type: "cloud",
+        organization: backend.organization,
+        workspace: backend.workspace,
+        ...(backend.project !== undefined ? { project: backend.project } : {}),
+        hostname: backend.hostname ?? "app.terraform.io",
+      };
+  }
+}
 
 /** Regions whose AZ letters skip one (no ap-northeast-1b, no ca-central-1c in new accounts). */
 const AZ_LETTERS: Readonly<Record<string, readonly string[]>> = {
