@@ -313,7 +313,7 @@ describe("CIDR arithmetic", () => {
     expect(parseCidr("2001:db8:0:0:1::/64")).toMatchObject({ family: 6, prefixLength: 64, network: "2001:db8::/64" });
     expect(parseCidr("::/0")).toMatchObject({ family: 6, prefixLength: 0, network: "::/0" });
     expect(parseCidr("fe80::1/128")?.network).toBe("fe80::1/128");
-    for (const bad of ["10.0.0.0", "10.0.0/8", "010.0.0.0/8", "10.0.0.0/33", "1::2::3/64", "1:2:3:4:5:6:7:8:9/64", "2001:db8::/129", "::ffff:1.2.3.4/128", 42]) {
+    for (const bad of ["10.0.0.0", "10.0.0/8", "010.0.0.0/8", "10.0.0.0/33", "1::2::3/64", "1:2:3:4:5:6:7:8:9/64", "2001:db8::/129", "::ffff:1.2.3.4/128", "10.1/16", "0x7f.0.0.1/32", "fe80::1%eth0/128", 42]) {
       expect(parseCidr(bad)).toBeUndefined();
     }
   });
