@@ -1,5 +1,5 @@
 /**
- * The mirror's core promise, as a property (DESIGN.md, "The mirror's semantics"): for any set of export files
+ * The mirror's core promise, as a property (help, "How loads work (what the mirror promises)"): for any set of export files
  * delivered in any order, any number of times, with any loads failing and being retried, the mirror ends equal to the
  * source as of its latest full export plus every later incremental row. A failed load changes nothing.
  *

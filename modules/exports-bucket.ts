@@ -102,7 +102,7 @@ export class ExportsBucket extends Construct {
     });
     new S3BucketPolicy(this, "policy", { bucket, policy: policy.json });
 
-    // The loaders' EventBridge rules match these events (DESIGN: S3 ObjectCreated -> EventBridge rule per table x kind).
+    // The loaders' EventBridge rules match these events (S3 ObjectCreated -> EventBridge rule per table x kind, README "How it flows").
     new S3BucketNotification(this, "eventbridge", { bucket, eventbridge: true });
   }
 

@@ -23,7 +23,7 @@ export interface MirrorFunctionProps {
   readonly metricsNamespace: string;
 }
 
-/** Node.js runtime of every function (DESIGN: Node.js 22). */
+/** Node.js runtime of every function (the handler bundles target node22: scripts/build-handlers.mjs). */
 export const LAMBDA_RUNTIME = "nodejs22.x";
 /** Graviton: cheaper per GB-second, and the bundles are pure JavaScript. */
 export const LAMBDA_ARCHITECTURE = "arm64";

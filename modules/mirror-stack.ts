@@ -131,7 +131,7 @@ export class MirrorStack extends TerraformStack {
       maxConcurrency: config.downloader.maxConcurrency,
     });
 
-    // A full and an incremental loader per configured table, sharing one bundle (DESIGN: per-table isolation,
+    // A full and an incremental loader per configured table, sharing one bundle (per-table isolation,
     // logs, tuning and alarms). Construct ids are the table names: adding a table never renames another's.
     const loaderBundle = bundles.get("loader");
     const warehouseGrants = [this.warehouse.grantDataApi()];
@@ -183,7 +183,7 @@ export class MirrorStack extends TerraformStack {
       throttleBurst: config.receiver.throttleBurst,
     });
 
-    // Alarms on everything above (DESIGN, Alerts). Names are physical names without the prefix, so each alarm's
+    // Alarms on everything above (help, "Alerts: what the alarms mean"). Names are physical names without the prefix, so each alarm's
     // construct id comes from a table name, never from its position in the list.
     const a = config.alerts;
     this.alerts = new Alerts(this, "alerts", {

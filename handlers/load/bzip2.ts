@@ -1,6 +1,6 @@
 /**
  * bzip2 decompression as a Node.js Transform, on top of unbzip2-stream (pure JavaScript: no native module to bundle
- * for Lambda). ControlShift compresses exports with bzip2, never gzip (CONTRACT.md, Files).
+ * for Lambda). ControlShift compresses exports with bzip2, never gzip (help, "The webhook ControlShift sends, and the export file name").
  *
  * unbzip2-stream is a classic `through` stream that works synchronously: a write decompresses every block it can and
  * emits the output before returning. It only decompresses a block once it holds the block's worst-case size

@@ -3,7 +3,7 @@
  *
  * The planner (`planner.ts`) makes it from the config's table, the files' headers and what the warehouse has; a
  * renderer per dialect turns it into statements (`render-postgres.ts`, `render-redshift.ts`); an adapter runs those
- * statements as ONE transaction. The steps implement the mirror's semantics of DESIGN.md:
+ * statements as ONE transaction. The steps implement the mirror's semantics (help, "How loads work (what the mirror promises)"):
  *
  * - full export at T: skip when the ledger has a loaded full export of the table with a later export time; else
  *   delete the rows with `_cs_exported_at <= T` and insert the file's rows whose `id` is not in the table;

@@ -1,6 +1,6 @@
 /**
  * The load planner: pure, no I/O. From the config's table, the files' headers and what the warehouse has, it makes
- * the LoadPlan (plan.ts) that implements DESIGN.md's semantics, or throws a typed error before any SQL exists.
+ * the LoadPlan (plan.ts) that implements the mirror's semantics (help, "How loads work (what the mirror promises)"), or throws a typed error before any SQL exists.
  */
 import { createHash } from "node:crypto";
 import { ExportFileNameError, parseExportObjectKey, type Compression } from "../shared/export-file";

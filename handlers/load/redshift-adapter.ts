@@ -35,7 +35,7 @@
  *   transaction." (https://docs.aws.amazon.com/redshift/latest/dg/c_serial_isolation-serializable-isolation-troubleshooting.html).
  * - When a batch fails, the sub-statement reported is the one whose status is FAILED, never one ABORTED with it.
  * - After 8 hours, or with a plan that changed meanwhile (a column was added by the attempt that committed), the
- *   token is new and the load runs again. That is safe: a load is idempotent by the mirror's semantics (DESIGN.md),
+ *   token is new and the load runs again. That is safe: a load is idempotent by the mirror's semantics (help, "How loads work (what the mirror promises)"),
  *   only wasted work.
  */
 import {

@@ -2,7 +2,7 @@
  * The webhook receiver's core: authenticate a ControlShift webhook, check it, and queue one download job.
  *
  * ControlShift retries every non-2xx answer and, after 9 failures, disables the endpoint for every event type
- * (CONTRACT.md, "Retries and failure"). So, once the signature verifies, the only non-2xx answer is 503 for our own
+ * (help, "The receiver's answers to signed webhooks"). So, once the signature verifies, the only non-2xx answer is 503 for our own
  * transient failures: 200 once the job is durably queued, when there is nothing to do, or when the payload cannot be
  * acted on and was durably quarantined (handlers/shared/quarantine.ts). Before that: 401 for a missing or wrong
  * signature, 413 for a body over REQUEST_SIZE_GUARD_BYTES. Nothing here downloads.

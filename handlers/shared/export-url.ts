@@ -1,7 +1,7 @@
 /**
  * Checks an export URL from a ControlShift webhook before anything is allowed to download it.
  *
- * ControlShift sends presigned S3 GET URLs on `<bucket>.s3.amazonaws.com` (CONTRACT.md, "Files"). The downloader
+ * ControlShift sends presigned S3 GET URLs on `<bucket>.s3.amazonaws.com` (help, "The webhook ControlShift sends, and the export file name"). The downloader
  * fetches whatever URL the job carries, so the receiver accepts only HTTPS URLs on the configured ControlShift export
  * buckets: a signed but compromised or misconfigured sender must not make us fetch from anywhere else.
  *

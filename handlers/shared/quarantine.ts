@@ -86,7 +86,7 @@ export function decodeBody(record: Pick<QuarantineRecord, "body" | "bodyEncoding
 
 /**
  * `quarantine/pending/<YYYYMMDD>/<sha256>.json`: the day received and a hash of the body. ControlShift changes `jid` on
- * every retry (CONTRACT), so for a JSON object the hash leaves `jid` out: a retry of the same payload on the same day
+ * every retry (help, "The webhook ControlShift sends, and the export file name"), so for a JSON object the hash leaves `jid` out: a retry of the same payload on the same day
  * overwrites the object instead of adding one. Any other body is hashed as its raw bytes.
  */
 export function quarantineKey(receivedAt: Date, body: Buffer): string {

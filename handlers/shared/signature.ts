@@ -1,6 +1,6 @@
 /**
  * ControlShift's webhook signature: `x-controlshift-webhook-signature: sha256:<lowercase hex HMAC-SHA256(secret, raw body)>`,
- * computed over the raw body bytes (see CONTRACT.md, "Authentication").
+ * computed over the raw body bytes (help, "The webhook ControlShift sends, and the export file name").
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 

@@ -6,7 +6,7 @@ import { CONTROLSHIFT_TABLES } from "../../schemas/controlshift-tables";
 import { DEFAULT_DATABASE, DEFAULT_DATA_SCHEMA, DEFAULT_METADATA_SCHEMA } from "../../facts/warehouse";
 import type { BackendConfig, ControlShiftRegion, MirrorConfig, WarehouseMode } from "./types";
 
-/** ControlShift's export buckets, per region (CONTRACT: download URLs are presigned GETs on `<bucket>.s3.amazonaws.com`). */
+/** ControlShift's export buckets, per region (download URLs are presigned GETs on `<bucket>.s3.amazonaws.com`: help, "The webhook ControlShift sends, and the export file name"). */
 export const CONTROLSHIFT_EXPORT_BUCKETS: Readonly<Record<ControlShiftRegion, readonly string[]>> = {
   us: ["agra-data-exports-production"],
   eu: ["agra-data-exports-production-eu-central-1"],

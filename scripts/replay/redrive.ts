@@ -19,7 +19,7 @@ import type { MessagePeeker, MoveTask, MoveTaskStarter, PeekedMessage, QueueDesc
 import { DEAD_LETTER_ATTRIBUTES } from "../../facts/dead-letters";
 import { resolveDeadLetterQueue, type DeadLetterQueueRef, type DeadLetterSource } from "./queues";
 
-/** How long ControlShift's presigned export URLs stay valid (DESIGN.md: "ControlShift's 6-hour URL expiry"). */
+/** How long ControlShift's presigned export URLs stay valid (help, "The webhook ControlShift sends, and the export file name": valid 6 hours). */
 export const EXPORT_URL_LIFETIME_MS = 6 * 3600 * 1000;
 
 const { reason: FAILURE_REASON, status: FAILURE_STATUS } = DEAD_LETTER_ATTRIBUTES;
