@@ -120,6 +120,69 @@ describe("one config file, several environments", () => {
     ).toEqual([message]);
   });
 
+  it("refuses Terraform Cloud tags that are one environment's and all another's, each mistake of the tags in one pass", () => {
+    const cloud = (tags: readonly unknown[]) => ({ type: "cloud", organization: "acme", tags }) as never;
+    expect(
+      problemsOfFile({
+        tables: FEW_TABLES,
+        environments: {
+          staging: { prefix: "csm-staging", backend: cloud(["controlshift-mirror", "staging"]) },
+          production: { prefix: "csm-prod", backend: cloud(["controlshift-mirror"]) },
+        },
+      }),
+    ).toEqual([
+      'environments.production.backend.tags are ["controlshift-mirror"], all of them tags of staging too: staging\'s workspaces would be production\'s as well; give each environment a tag of its own, such as "production"',
+    ]);
+    expect(
+      problemsOfFile({
+        tables: FEW_TABLES,
+        environments: {
+          staging: { prefix: "csm-staging", backend: cloud(["cs", "staging"]) },
+          production: { prefix: "csm-prod", backend: cloud(["staging", "cs"]) },
+        },
+      }),
+    ).toEqual([
+      "environments.production.backend keeps its state in the Terraform Cloud workspaces tagged cs, staging in app.terraform.io/acme, as staging does: each environment needs its own state",
+    ]);
+    expect(
+      problemsOfFile({
+        tables: FEW_TABLES,
+        prefix: "csm-prod",
+        backend: { type: "cloud", organization: "acme", workspace: "w", tags: ["a"] },
+        environments: { production: {} },
+      }),
+    ).toEqual(['environments.production: backend is {"workspace":"w","tags":["a"]}: must name one workspace or give tags, not both']);
+    expect(
+      problemsOfFile({ tables: FEW_TABLES, prefix: "csm-prod", backend: cloud(["ok", "has space", "ok"]), environments: { production: {} } }),
+    ).toEqual([
+      'environments.production: backend.tags[1] is "has space": must be a Terraform Cloud tag: 1 to 255 letters, numbers, :, - and _',
+      'environments.production: backend.tags[2] is "ok": is listed twice',
+    ]);
+    expect(
+      problemsOfFile({ tables: FEW_TABLES, prefix: "csm-prod", backend: { type: "cloud", organization: "acme" }, environments: { production: {} } }),
+    ).toEqual([
+      "environments.production: backend.workspace is undefined: must name the Terraform Cloud workspace: 1 to 90 letters, numbers, - and _ (or give backend.tags instead)",
+    ]);
+  });
+
+  it("synthesizes Terraform Cloud workspace tags into the terraform { cloud } block", () => {
+    const [production] = resolveEnvironments({
+      tables: FEW_TABLES,
+      environments: {
+        production: {
+          prefix: "csm-prod",
+          backend: { type: "cloud", organization: "acme", tags: ["controlshift-mirror", "production"], project: "data", hostname: "tfe.example.org" },
+        },
+      },
+    });
+    const tf = JSON.parse(synthesizeInMemory(new MirrorStack(createTestApp(), "production", { config: production.config, bundleDir: fixtureBundleDir() })));
+    expect(tf.terraform.cloud).toEqual({
+      hostname: "tfe.example.org",
+      organization: "acme",
+      workspaces: { tags: ["controlshift-mirror", "production"], project: "data" },
+    });
+  });
+
   it("keeps the default local state beside cdktf.json, outside the build output", () => {
     const [staging] = resolveEnvironments(TWO);
     const backend = JSON.parse(synthesizeInMemory(new MirrorStack(createTestApp(), "staging", { config: staging.config, bundleDir: fixtureBundleDir() })))

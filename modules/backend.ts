@@ -1,4 +1,4 @@
-import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from "cdktf";
+import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TaggedCloudWorkspaces, TerraformStack } from "cdktf";
 import { BackendConfig, backendWithDefaults } from "./config";
 
 /**
@@ -21,7 +21,10 @@ export function configureBackend(stack: TerraformStack, prefix: string, region: 
       new CloudBackend(stack, {
         hostname: backend.hostname,
         organization: backend.organization,
-        workspaces: new NamedCloudWorkspace(backend.workspace, backend.project),
+        workspaces:
+          backend.tags !== undefined
+            ? new TaggedCloudWorkspaces([...backend.tags], backend.project)
+            : new NamedCloudWorkspace(backend.workspace, backend.project),
       });
       return;
   }

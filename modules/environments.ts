@@ -60,8 +60,33 @@ function stateLocation(stackName: string, config: MirrorConfig): string {
     case "s3":
       return `s3://${backend.bucket}/${backend.key}`;
     case "cloud":
-      return `Terraform Cloud workspace ${backend.hostname}/${backend.organization}/${backend.workspace}`;
+      return backend.tags !== undefined
+        ? `Terraform Cloud workspaces tagged ${[...backend.tags].sort().join(", ")} in ${backend.hostname}/${backend.organization}`
+        : `Terraform Cloud workspace ${backend.hostname}/${backend.organization}/${backend.workspace}`;
   }
+}
+
+/**
+ * Terraform works with any workspace that has all of a cloud backend's tags: an environment whose tags are all
+ * another environment's (a subset, in the same organization) could pick that environment's workspace and state.
+ * Equal tag sets are already one state location.
+ */
+function sharedTagProblems(environments: readonly MirrorEnvironment[]): string[] {
+  const tagged = environments.flatMap(({ name, config }) => {
+    const b = backendWithDefaults(config.backend, config.prefix, config.region);
+    return b.type === "cloud" && b.tags !== undefined ? [{ name, place: `${b.hostname}/${b.organization}`, tags: new Set(b.tags) }] : [];
+  });
+  const problems: string[] = [];
+  for (const a of tagged) {
+    for (const b of tagged) {
+      if (a === b || a.place !== b.place || a.tags.size >= b.tags.size || ![...a.tags].every((t) => b.tags.has(t))) continue;
+      problems.push(
+        `environments.${a.name}.backend.tags are ${JSON.stringify([...a.tags])}, all of them tags of ${b.name} too: ` +
+          `${b.name}'s workspaces would be ${a.name}'s as well; give each environment a tag of its own, such as "${a.name}"`,
+      );
+    }
+  }
+  return problems;
 }
 
 /**
@@ -138,6 +163,7 @@ export function resolveEnvironments(file: MirrorConfigFile): MirrorEnvironment[]
     }
     seen.state.set(location, name);
   }
+  problems.push(...sharedTagProblems(resolved));
 
   if (problems.length > 0) throw new ConfigError(problems);
   return resolved;

@@ -32,7 +32,10 @@ export const DEFAULT_RULE_DESCRIPTION = "Redshift clients (config network.allowe
 export type ResolvedBackend =
   | { readonly type: "local"; readonly path: string }
   | { readonly type: "s3"; readonly bucket: string; readonly key: string; readonly region: string; readonly useLockfile: boolean }
-  | { readonly type: "cloud"; readonly organization: string; readonly workspace: string; readonly project?: string; readonly hostname: string };
+  | ({ readonly type: "cloud"; readonly organization: string; readonly project?: string; readonly hostname: string } & (
+      | { readonly workspace: string; readonly tags?: undefined }
+      | { readonly tags: readonly string[]; readonly workspace?: undefined }
+    ));
 
 /**
  * The backend's defaults. The local state file is relative to the folder terraform runs in
@@ -51,14 +54,18 @@ export function backendWithDefaults(backend: BackendConfig, prefix: string, regi
         region: backend.region ?? region,
         useLockfile: backend.useLockfile ?? true,
       };
-    case "cloud":
-      return {
+    case "cloud": {
+      const base = {
         type: "cloud",
         organization: backend.organization,
-        workspace: backend.workspace,
         ...(backend.project !== undefined ? { project: backend.project } : {}),
         hostname: backend.hostname ?? "app.terraform.io",
-      };
+      } as const;
+      if (backend.tags !== undefined) return { ...base, tags: backend.tags };
+      // validateConfig refuses a cloud backend with neither; only a resolved config reaches here.
+      if (backend.workspace === undefined) throw new Error("backend: a cloud backend needs a workspace or tags");
+      return { ...base, workspace: backend.workspace };
+    }
   }
 }
 

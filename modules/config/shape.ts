@@ -79,7 +79,7 @@ export const CONFIG_SHAPE: Shape = fields<MirrorConfig>({
   backend: byType<BackendConfig>({
     local: { type: value, path: value },
     s3: { type: value, bucket: value, key: value, region: value, useLockfile: value },
-    cloud: { type: value, organization: value, workspace: value, project: value, hostname: value },
+    cloud: { type: value, organization: value, workspace: value, tags: value, project: value, hostname: value },
   }),
   tags: record(value),
   network: fields<NetworkConfig>({

@@ -29,11 +29,18 @@ export type BackendConfig =
   | {
       /**
        * Terraform Cloud or Enterprise, CLI-driven: `cdktf deploy <environment>` runs the plan and apply remotely
-       * in this workspace (one workspace per environment).
+       * in this environment's workspace. Exactly one of `workspace` and `tags`.
        */
       readonly type: "cloud";
       readonly organization: string;
-      readonly workspace: string;
+      /** The one workspace this environment's state lives in, e.g. "controlshift-mirror-production". */
+      readonly workspace?: string;
+      /**
+       * Instead of `workspace`: the tags of this environment's workspaces, e.g. ["controlshift-mirror", "production"].
+       * Terraform works with any workspace that has all of them (TF_WORKSPACE picks one; a new one gets the tags), so
+       * give each environment a tag of its own: an environment whose tags are all another's is refused.
+       */
+      readonly tags?: readonly string[];
       /** The Terraform Cloud project the workspace is created in. @default the organization's default project */
       readonly project?: string;
       /** @default "app.terraform.io" */

@@ -95,9 +95,30 @@ export function validateConfig(config: MirrorConfig): string[] {
     if (b.region !== undefined) c.region("backend.region", b.region);
   } else if (b?.type === "cloud") {
     if (typeof b.organization !== "string" || b.organization === "") c.add("backend.organization", b.organization, "must name the Terraform Cloud organization");
-    // Terraform Cloud's workspace names: letters, numbers, - and _, at most 90 characters.
-    if (typeof b.workspace !== "string" || !/^[A-Za-z0-9_-]{1,90}$/.test(b.workspace)) {
-      c.add("backend.workspace", b.workspace, "must name the Terraform Cloud workspace: 1 to 90 letters, numbers, - and _");
+    if (b.workspace !== undefined && b.tags !== undefined) {
+      c.add("backend", { workspace: b.workspace, tags: b.tags }, "must name one workspace or give tags, not both");
+    } else if (b.tags === undefined) {
+      // Terraform Cloud's workspace names: letters, numbers, - and _, at most 90 characters.
+      if (typeof b.workspace !== "string" || !/^[A-Za-z0-9_-]{1,90}$/.test(b.workspace)) {
+        c.add(
+          "backend.workspace",
+          b.workspace,
+          "must name the Terraform Cloud workspace: 1 to 90 letters, numbers, - and _ (or give backend.tags instead)",
+        );
+      }
+    } else if (!Array.isArray(b.tags) || b.tags.length === 0) {
+      c.add("backend.tags", b.tags, 'must list the workspaces\' tags, such as ["controlshift-mirror", "production"]');
+    } else {
+      const seen = new Set<unknown>();
+      b.tags.forEach((tag: unknown, i: number) => {
+        // Terraform Cloud's workspace tags: letters, numbers, colons, hyphens and underscores, at most 255.
+        if (typeof tag !== "string" || !/^[A-Za-z0-9:_-]{1,255}$/.test(tag)) {
+          c.add(`backend.tags[${i}]`, tag, "must be a Terraform Cloud tag: 1 to 255 letters, numbers, :, - and _");
+        } else if (seen.has(tag)) {
+          c.add(`backend.tags[${i}]`, tag, "is listed twice");
+        }
+        seen.add(tag);
+      });
     }
     if (b.project !== undefined && (typeof b.project !== "string" || b.project.trim() === "")) {
       c.add("backend.project", b.project, "must name a Terraform Cloud project, or be left out for the default project");
