@@ -4,8 +4,8 @@
  * fails its first invocation loudly instead of half-working.
  *
  * Rules, the same for every function: a variable the stack always sets is required (no default here: the defaults
- * live in the config, modules/config.ts, and a silent default could hide a renamed variable); values are trimmed; an
- * empty value is a missing one. Variable names come from facts/environment.ts.
+ * live in the config, modules/config/defaults.ts, and a silent default could hide a renamed variable); values are
+ * trimmed; an empty value is a missing one. Variable names come from facts/environment.ts.
  */
 import { COMMON_ENV } from "../../facts/environment";
 
