@@ -47,4 +47,21 @@ describe("the GitHub Actions workflows", () => {
     expect(text).toContain("npm run --silent plan:summary");
     expect(text).toContain("npm ci");
   });
+
+  it("plans pull requests with the read-only <env>-plan role, never the one that applies", () => {
+    const text = readFileSync(join(DIR, "terraform.yml"), "utf8");
+    const jobs = text.split(/\n  (?=plan:|apply:)/);
+    const plan = jobs.find((j) => j.startsWith("plan:"))!;
+    const apply = jobs.find((j) => j.startsWith("apply:"))!;
+    expect(plan).toContain("environment: ${{ matrix.environment }}-plan");
+    expect(apply).toMatch(/environment: \$\{\{ matrix\.environment \}\}\n/);
+    expect(apply).toContain("if: github.event_name == 'push' && github.ref == 'refs/heads/main'");
+  });
+
+  it("refuses a local backend before planning or applying, and plans with the committed provider lock", () => {
+    const text = readFileSync(join(DIR, "terraform.yml"), "utf8");
+    expect(text.match(/- name: check-backend/g)).toHaveLength(2);
+    expect(text).toContain("cp ../../../terraform/aws-provider.lock.hcl .terraform.lock.hcl");
+    expect(text).toContain("TF_TOKEN_app_terraform_io: ${{ secrets.TF_API_TOKEN }}");
+  });
 });
