@@ -114,9 +114,24 @@ describe("the invocation", () => {
     expect(invocation.function_name).toBe(`\${${fn}.function_name}`);
     expect(invocation).not.toHaveProperty("lifecycle_scope");
     expect(invocation.depends_on).toEqual([fn, ref(tf, "aws_redshift_cluster")]);
-    expect(JSON.parse(invocation.input)).toEqual({ trigger: invocation.triggers });
-    expect(Object.keys(invocation.triggers).sort()).toEqual(["code", "ddl", "tables"]);
-    expect(Object.values(invocation.triggers).every((v) => /^[0-9a-f]{64}$|^[A-Za-z0-9+/=]{44}$/.test(v as string))).toBe(true);
+    const { warehouse, ...hashes } = invocation.triggers;
+    expect(JSON.parse(invocation.input)).toEqual({ trigger: hashes });
+    expect(Object.keys(hashes).sort()).toEqual(["code", "ddl", "tables"]);
+    expect(Object.values(hashes).every((v) => /^[0-9a-f]{64}$|^[A-Za-z0-9+/=]{44}$/.test(v as string))).toBe(true);
+    // A replaced cluster is empty: its new namespace ARN re-runs the bootstrap.
+    expect(warehouse).toBe(`\${${ref(tf, "aws_redshift_cluster")}.cluster_namespace_arn}`);
+  });
+
+  it("re-runs on a new Serverless namespace, and names an existing warehouse by its identifiers", () => {
+    const serverless = invocationOf(synthStack({ tables: FEW_TABLES, warehouse: { mode: "serverless" } }));
+    expect(serverless.triggers.warehouse).toMatch(/^\$\{aws_redshiftserverless_namespace\.[^.]+\.namespace_id\}$/);
+    const existing = invocationOf(
+      synthStack({
+        tables: FEW_TABLES,
+        warehouse: { mode: "existing", existing: { clusterIdentifier: "analytics", database: "reporting", auth: { type: "iam", dbUser: "cs_loader" } } },
+      }),
+    );
+    expect(existing.triggers.warehouse).toBe("cluster/analytics/reporting");
   });
 
   it("waits for the namespace and the workgroup on Serverless, and for nothing on an existing warehouse", () => {

@@ -56,7 +56,8 @@ export function bootstrapTriggers(names: BootstrapNames, tables: readonly string
  *
  * Why `aws_lambda_invocation` with `triggers` (lifecycle_scope CREATE_ONLY, the default): the provider invokes the
  * function when the resource is created or replaced, and a change of `triggers` replaces it, so the bootstrap runs on
- * the first apply and again whenever the table list, the DDL or the code changes, and never on a plan or an apply
+ * the first apply and again whenever the table list, the DDL, the code or the warehouse itself (a replacement)
+ * changes, and never on a plan or an apply
  * that changes none of them. CRUD scope would also invoke it on destroy, where there is nothing to do (the data
  * stays with the final snapshot). A failure of the function fails the apply with its message. Input and result are
  * stored in the state: the input holds the trigger hashes, the result names and counts (no secret, no hash).
@@ -108,7 +109,8 @@ export class WarehouseBootstrap extends Construct {
     this.invocation = new LambdaInvocation(this, "run", {
       functionName: this.function.function.functionName,
       input: JSON.stringify({ trigger: triggers }),
-      triggers,
+      // A new warehouse (a replaced cluster or namespace, or another mode) is empty: bootstrap it again.
+      triggers: { ...triggers, warehouse: w.identity },
       dependsOn: [this.function.function, ...props.warehouseResources],
     });
   }

@@ -72,6 +72,7 @@ export class ClusterWarehouse extends Warehouse {
   readonly loaderUser: string;
   readonly loaderSecretArn = undefined;
   readonly readyWhen: readonly ITerraformDependable[];
+  readonly identity: string;
   readonly cluster: RedshiftCluster;
   readonly parameterGroup: RedshiftParameterGroup;
   readonly copyRole: WarehouseCopyRole;
@@ -145,6 +146,8 @@ export class ClusterWarehouse extends Warehouse {
     }
 
     this.readyWhen = [this.cluster];
+    // A replaced cluster gets a new namespace ARN (known after apply), an in-place change keeps it.
+    this.identity = this.cluster.clusterNamespaceArn;
     this.target = { type: "cluster", clusterIdentifier, arn: this.cluster.arn };
     this.adminSecretArn = this.cluster.masterPasswordSecretArn;
     this.loaderUser = props.loaderUser ?? DEFAULT_LOADER_USER;

@@ -59,6 +59,7 @@ export class ExistingWarehouse extends Warehouse {
   readonly loaderUser?: string;
   readonly loaderSecretArn = undefined;
   readonly readyWhen = [];
+  readonly identity: string;
   /** The role the stack created, when no copyRoleArn was given. */
   readonly copyRole?: WarehouseCopyRole;
 
@@ -73,6 +74,8 @@ export class ExistingWarehouse extends Warehouse {
       throw new Error(`Existing workgroup ${workgroup}: workgroupId is required (IAM names workgroups by id).`);
     }
     this.database = props.database;
+    // Not the stack's to replace: the names it is reached by.
+    this.identity = `${cluster !== undefined ? `cluster/${cluster}` : `workgroup/${workgroup}`}/${props.database}`;
 
     if (props.copyRoleArn === undefined) {
       this.copyRole = new WarehouseCopyRole(this, "copy-role", {

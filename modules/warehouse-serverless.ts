@@ -78,6 +78,7 @@ export class ServerlessWarehouse extends Warehouse {
   /** Created without a value: the bootstrap stores the loader user's generated password in it. */
   readonly loaderSecret: SecretsmanagerSecret;
   readonly readyWhen: readonly ITerraformDependable[];
+  readonly identity: string;
   readonly namespace: RedshiftserverlessNamespace;
   readonly workgroup: RedshiftserverlessWorkgroup;
   readonly copyRole: WarehouseCopyRole;
@@ -124,6 +125,8 @@ export class ServerlessWarehouse extends Warehouse {
     });
 
     this.readyWhen = [this.namespace, this.workgroup];
+    // A replaced namespace (where the data lives) gets a new id.
+    this.identity = this.namespace.namespaceId;
     this.target = { type: "workgroup", workgroupName: name, arn: this.workgroup.arn };
     this.adminSecretArn = this.namespace.adminPasswordSecretArn;
     this.loaderUser = props.loaderUser ?? DEFAULT_LOADER_USER;

@@ -147,6 +147,11 @@ export abstract class Warehouse extends Construct implements WarehouseAccess {
   abstract readonly loaderSecretArn?: string;
   /** What must exist before SQL can run: the cluster, or the namespace and workgroup. Empty for an existing one. */
   abstract readonly readyWhen: readonly ITerraformDependable[];
+  /**
+   * A value that changes whenever the warehouse is a new one (a replaced cluster or namespace is empty): it re-runs
+   * the bootstrap, which would otherwise not know that its users, schemas and tables are gone.
+   */
+  abstract readonly identity: string;
 
   /** The Data API's ClusterIdentifier, for a provisioned cluster. */
   get clusterIdentifier(): string | undefined {

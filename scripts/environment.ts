@@ -32,6 +32,11 @@ export class EnvironmentFlagError extends Error {
   override readonly name = "EnvironmentFlagError";
 }
 
+/** How many environments config.ts names (1 without `environments`); nothing is validated. */
+export function environmentCount(): number {
+  return config.environments === undefined ? 1 : Object.keys(config.environments).length;
+}
+
 /** The environment's resolved config; throws ConfigError (every problem) or the pick's error. */
 export function environmentConfig(env: string | undefined): MirrorConfig {
   return pickEnvironment(resolveEnvironments(config), env).config;

@@ -11,17 +11,24 @@
  * once and wires the AWS SDK clients.
  */
 import { ConfigError, mirroredTables } from "../modules/config";
-import { EnvironmentFlagError, environmentConfig, takeEnvironmentFlag } from "./environment";
+import { EnvironmentFlagError, environmentConfig, environmentCount, takeEnvironmentFlag } from "./environment";
 import { awsReplayPorts } from "./replay/aws";
 import { runReplay } from "./replay/cli";
 
 async function main(): Promise<number> {
-  let resolved;
+  let config;
   let argv;
   try {
     const { env, rest } = takeEnvironmentFlag(process.argv.slice(2));
     argv = rest;
-    resolved = environmentConfig(env);
+    const wantsHelp = rest.length === 0 || rest.includes("--help") || rest.includes("-h");
+    if (env === undefined && wantsHelp && environmentCount() > 1) {
+      // The help needs no deployment: show where the defaults come from instead of refusing it.
+      config = { prefix: "the --env environment's prefix", region: "its region", tables: [] };
+    } else {
+      const resolved = environmentConfig(env);
+      config = { prefix: resolved.prefix, region: resolved.region, tables: mirroredTables(resolved) };
+    }
   } catch (err) {
     if (err instanceof ConfigError || err instanceof EnvironmentFlagError) {
       console.error(err.message);
@@ -30,7 +37,7 @@ async function main(): Promise<number> {
     throw err;
   }
   return runReplay(argv, {
-    config: { prefix: resolved.prefix, region: resolved.region, tables: mirroredTables(resolved) },
+    config,
     ports: (region) => awsReplayPorts(region),
     out: (line) => console.log(line),
     err: (line) => console.error(line),

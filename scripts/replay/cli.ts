@@ -79,6 +79,7 @@ Commands
                                    become now; with --execute, re-submit those the receiver's checks now accept
 
 Options of every command
+  --env <name>        the environment of config.ts to act on (needed when config.ts has several)
   --prefix <prefix>   the deployment's name prefix (default: ${d.prefix}, from config.ts)
   --region <region>   the deployment's AWS region (default: ${d.region}, from config.ts)
   --execute           do it (default: a dry run)
