@@ -128,6 +128,23 @@ describe("planLoad", () => {
     expect(plan.addedColumns).toEqual([]);
   });
 
+  it("never counts the BIGINT id of a table made from a header as a value at its VARCHAR limit, on later loads too", () => {
+    const limited = (createsTable: boolean) => {
+      const plan = planLoad(
+        input({
+          kind: "incremental",
+          knownColumns: undefined,
+          currentColumns: createsTable ? undefined : ["id", "b", "_cs_exported_at"],
+          files: [file("incremental", "20240301000200", ["id", "b"])],
+        }),
+      );
+      const record = plan.transaction.find((s) => s.op === "record-load") as RecordLoadStep;
+      return { createsTable: plan.createsTable, columns: record.limitedColumns.map((c) => c.name) };
+    };
+    expect(limited(true)).toEqual({ createsTable: "header", columns: ["b"] });
+    expect(limited(false)).toEqual({ createsTable: false, columns: ["b"] });
+  });
+
   it("adds the columns a file brings and the table lacks, as VARCHAR(MAX), and lists them", () => {
     const plan = planLoad(
       input({

@@ -72,7 +72,8 @@ export interface MetadataRefs {
  * INSERT and ledger outcome into a skip. Uncorrelated, so a database evaluates it once per statement.
  *
  * Redshift: `EXISTS (SELECT 1 FROM "meta"."load_ledger_<table>" WHERE table_name = '<table>' AND kind = 'full'
- *   AND outcome = 'loaded' AND exported_at <op> '<exportedAt>'::TIMESTAMP)`.
+ *   AND outcome = 'loaded' AND exported_at <op> CAST('<exportedAt>' AS TIMESTAMP))` (CAST, never `::`, which the
+ *   Data API would read as a parameter).
  * Steps carry it negated (`AND NOT EXISTS (...)`) on DELETE and INSERT, and as `CASE WHEN EXISTS (...)` in the ledger.
  */
 export interface StaleGuard {
@@ -135,8 +136,10 @@ export interface CreateStageStep {
 }
 
 /**
- * Redshift: `COPY "cs_stage_1" ("c1", "c2", ...) FROM 's3://<bucket>/<objectKey>' IAM_ROLE '<cluster role>'
- * CSV IGNOREHEADER 1 [BZIP2] EMPTYASNULL TIMEFORMAT 'auto'` (bucket and role are the renderer's options).
+ * Redshift: `COPY "cs_stage_1" ("c1", "c2", ...) FROM 's3://<bucket>/<manifest key>' IAM_ROLE '<cluster role>'
+ * MANIFEST FORMAT AS CSV IGNOREHEADER 1 [BZIP2] EMPTYASNULL TIMEFORMAT 'auto' TRUNCATECOLUMNS COMPUPDATE OFF`: the
+ * manifest (handlers/load/manifest.ts) names exactly this object, never a key prefix (bucket and role are the
+ * renderer's options).
  * The column list is the file's header, in the file's order: COPY maps by position, and ControlShift's header
  * order differs from the DDL's. Columns of the stage the file lacks stay NULL.
  */
@@ -152,10 +155,10 @@ export interface CopyStep {
  * The merge's delete, guarded by NOT EXISTS (stale guard). A row without an export time (a table adopted from an
  * earlier tool) counts as older than any export.
  *
- * Full, Redshift: `DELETE FROM "s"."t" WHERE ("_cs_exported_at" <= '<T>'::TIMESTAMP OR "_cs_exported_at" IS NULL)
+ * Full, Redshift: `DELETE FROM "s"."t" WHERE ("_cs_exported_at" <= CAST('<T>' AS TIMESTAMP) OR "_cs_exported_at" IS NULL)
  *   AND NOT EXISTS (<guard>)`.
  * Incremental, Redshift: `DELETE FROM "s"."t" USING "cs_stage_1" WHERE "s"."t"."id" = "cs_stage_1"."id"
- *   AND ("s"."t"."_cs_exported_at" <= '<Ti>'::TIMESTAMP OR "s"."t"."_cs_exported_at" IS NULL) AND NOT EXISTS (<guard>)`.
+ *   AND ("s"."t"."_cs_exported_at" <= CAST('<Ti>' AS TIMESTAMP) OR "s"."t"."_cs_exported_at" IS NULL) AND NOT EXISTS (<guard>)`.
  */
 export interface DeleteReplacedStep {
   readonly op: "delete-replaced";
@@ -196,11 +199,11 @@ export const VERSION_COLUMN = "updated_at";
 /**
  * The ledger row of one file, inside the transaction, after its merge (columns of `schemas/metadata.ts`).
  * Redshift: `INSERT INTO "meta"."load_ledger_<table>" (load_id, table_name, kind, object_key, exported_at, rows_loaded,
- *   outcome, statement_id, started_at, finished_at) SELECT '<loadId>', '<table>', '<kind>', '<objectKey>',
- *   '<T>'::TIMESTAMP, CASE WHEN EXISTS (<guard>) THEN 0 ELSE pg_last_copy_count() END,
- *   CASE WHEN EXISTS (<guard>) THEN 'skipped-stale' ELSE 'loaded' END, NULL, SYSDATE, GETDATE()`
- * (pg_last_copy_count() is the rows of the session's latest COPY, this file's; `(SELECT COUNT(*) FROM "cs_stage_1")`
- * would do too. SYSDATE is the transaction's start, GETDATE() the statement's; `loaded_at` takes its default.)
+ *   outcome, statement_id, started_at, finished_at, values_at_limit) SELECT '<loadId>', '<table>', '<kind>',
+ *   '<objectKey>', CAST('<T>' AS TIMESTAMP), CASE WHEN EXISTS (<guard>) THEN 0 ELSE (SELECT COUNT(*) FROM
+ *   "cs_stage_1") END, CASE WHEN EXISTS (<guard>) THEN 'skipped-stale' ELSE 'loaded' END, NULL, SYSDATE, GETDATE(),
+ *   <values at limit: the stage's values of limitedColumns whose OCTET_LENGTH reached their size>`
+ * (SYSDATE is the transaction's start, GETDATE() the statement's; `loaded_at` takes its default.)
  * `rows_loaded` is the number of data rows in the file when it was merged, 0 when it was skipped.
  */
 export interface RecordLoadStep {

@@ -174,7 +174,9 @@ function limitedColumns(
   const types = new Map((known ?? []).map((c) => [c.name, c.type]));
   const out: { name: string; bytes: number }[] = [];
   for (const name of header) {
-    const type = types.get(name) ?? (createsTable === "header" && name === ID_COLUMN ? HEADER_ID_TYPE : ADDED_COLUMN_TYPE);
+    // A table schemas/ does not know was created from a header, on this load or an earlier one: its id is BIGINT.
+    const fromHeader = createsTable === "header" || known === undefined;
+    const type = types.get(name) ?? (fromHeader && name === ID_COLUMN ? HEADER_ID_TYPE : ADDED_COLUMN_TYPE);
     const m = /^(?:VARCHAR|CHARACTER VARYING)\((\d+|MAX)\)$/.exec(type);
     if (m) out.push({ name, bytes: m[1] === "MAX" ? 65535 : Number(m[1]) });
   }

@@ -12,7 +12,7 @@
  *
  * The Data API's limits shape a load (same page, "Considerations"):
  * - a BatchExecuteStatement runs at most 40 SQL statements (REDSHIFT_MAX_BATCH_STATEMENTS). A plan's transaction is
- *   `[create-table] lock [add-column...]` plus 6 statements per file, so at most 6 files fit in one transaction
+ *   `[create-table] [create-ledger (2)] lock [add-column...]` plus 6 statements per file, so at most 6 files fit in one transaction
  *   (redshiftFilesPerTransaction). The renderer refuses a bigger plan with RedshiftPlanTooLargeError, which says how
  *   many of its files fit; the loader (handlers/loader/load-batch.ts) loads a larger batch of files as consecutive
  *   transactions of that many files, in export-time order. Each is atomic, and the mirror's semantics hold, since
@@ -243,7 +243,7 @@ function renderStep(step: LoadStep, options: RedshiftRenderOptions): string[] {
       ];
     }
     case "record-load": {
-      // COUNT(*) of the stage, the form plan.ts says "would do too", rather than pg_last_copy_count(): the row count
+      // COUNT(*) of the stage (plan.ts), rather than pg_last_copy_count(): the row count
       // of a fresh columnar temp table is cheap, and it cannot be caught mixing a session-information function into
       // a statement that reads the ledger (a user table) on the compute nodes.
       // values_at_limit: the stage's values at their VARCHAR column's size (within 3 bytes: TRUNCATECOLUMNS cuts
