@@ -4,11 +4,9 @@
  */
 import {
   BatchExecuteStatementCommand,
-  DescribeStatementCommand,
   ExecuteStatementCommand,
   GetStatementResultCommand,
   type DescribeStatementCommandOutput,
-  type Field,
   type RedshiftDataClient,
 } from "@aws-sdk/client-redshift-data";
 import {
@@ -18,6 +16,7 @@ import {
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { randomBytes } from "node:crypto";
+import { failedSubStatementOf, fieldText, subStatementIndex, waitForStatement } from "../shared/data-api";
 import type { LoaderSecret, SqlSession } from "./bootstrap";
 
 /** Where and as whom: the Data API's target parameters. */
@@ -36,11 +35,10 @@ export class BootstrapStatementError extends Error {
   readonly statement?: string;
 
   constructor(step: string, described: DescribeStatementCommandOutput, sqls: readonly string[]) {
-    const failed = (described.SubStatements ?? []).find((s) => s.Status === "FAILED") ??
-      (described.SubStatements ?? []).find((s) => s.Status === "ABORTED");
+    const failed = failedSubStatementOf(described);
     const text = failed?.Error || described.Error || `the statement ended ${described.Status} without an error text`;
-    const index = failed?.Id !== undefined ? Number(/:(\d+)$/.exec(failed.Id)?.[1]) : undefined;
-    const statement = failed?.QueryString ?? (index !== undefined && Number.isInteger(index) ? sqls[index - 1] : sqls.length === 1 ? sqls[0] : undefined);
+    const index = subStatementIndex(failed);
+    const statement = failed?.QueryString ?? (index !== undefined ? sqls[index - 1] : sqls.length === 1 ? sqls[0] : undefined);
     // A password hash never goes into a message: it would reach the Lambda's result, and Terraform's state.
     const shown = statement?.replace(/PASSWORD '[^']*'/g, "PASSWORD '***'");
     super(`bootstrap: ${step} failed: ${text}${shown ? ` (in: ${shown.slice(0, 300)})` : ""}`);
@@ -59,29 +57,12 @@ export interface DataApiSessionOptions {
   readonly maxDelayMs?: number;
 }
 
-function text(field: Field | undefined): string | null {
-  if (field === undefined || field.isNull) return null;
-  if (field.stringValue !== undefined) return field.stringValue;
-  if (field.longValue !== undefined) return String(field.longValue);
-  if (field.doubleValue !== undefined) return String(field.doubleValue);
-  if (field.booleanValue !== undefined) return String(field.booleanValue);
-  return null;
-}
-
 export function dataApiSession(options: DataApiSessionOptions): SqlSession {
   const { client, target } = options;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const maxDelayMs = options.maxDelayMs ?? 5000;
 
-  async function wait(id: string): Promise<DescribeStatementCommandOutput> {
-    let delay = 200;
-    for (;;) {
-      const described = await client.send(new DescribeStatementCommand({ Id: id }));
-      if (described.Status === "FINISHED" || described.Status === "FAILED" || described.Status === "ABORTED") return described;
-      await sleep(delay);
-      delay = Math.min(delay * 2, maxDelayMs);
-    }
-  }
+  const wait = (id: string) => waitForStatement(client, id, sleep, maxDelayMs);
 
   return {
     async query(sql) {
@@ -94,7 +75,7 @@ export function dataApiSession(options: DataApiSessionOptions): SqlSession {
       let nextToken: string | undefined;
       do {
         const page = await client.send(new GetStatementResultCommand({ Id, NextToken: nextToken }));
-        for (const record of page.Records ?? []) rows.push(record.map(text));
+        for (const record of page.Records ?? []) rows.push(record.map(fieldText));
         nextToken = page.NextToken;
       } while (nextToken);
       return rows;

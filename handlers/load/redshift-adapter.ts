@@ -50,6 +50,7 @@ import {
 } from "@aws-sdk/client-redshift-data";
 import { createHash } from "node:crypto";
 import { truncateUtf8 } from "../../schemas/metadata";
+import { failedSubStatementOf, fieldText, subStatementIndex } from "../shared/data-api";
 import { ExportChangedError, LoadPlanError } from "./errors";
 import { manifestBody, manifestKey, type ManifestStore } from "./manifest";
 import type { FailureSubject, LoadOutcome, LoadPlan } from "./plan";
@@ -228,14 +229,7 @@ export function nextClientToken(token: string, failedStatementId: string): strin
   return uuidShaped(createHash("sha256").update(`${token}\n${failedStatementId}`).digest());
 }
 
-function fieldString(field: Field | undefined): string | undefined {
-  if (field === undefined || field.isNull) return undefined;
-  if (field.stringValue !== undefined) return field.stringValue;
-  if (field.longValue !== undefined) return String(field.longValue);
-  if (field.doubleValue !== undefined) return String(field.doubleValue);
-  if (field.booleanValue !== undefined) return String(field.booleanValue);
-  return undefined;
-}
+const fieldString = (field: Field | undefined): string | undefined => fieldText(field) ?? undefined;
 
 export class RedshiftWarehouse implements Warehouse {
   private readonly client: Pick<RedshiftDataClient, "send">;
@@ -552,16 +546,15 @@ export function failedSubStatement(described: DescribeStatementCommandOutput): {
   sql?: string;
   text: string;
 } {
-  const subs = described.SubStatements ?? [];
-  const sub = subs.find((s) => s.Status === "FAILED") ?? subs.find((s) => s.Status === "ABORTED");
-  const n = sub?.Id !== undefined ? Number(/:(\d+)$/.exec(sub.Id)?.[1]) : undefined;
+  const sub = failedSubStatementOf(described);
+  const n = subStatementIndex(sub);
   const aborted = described.Status === "ABORTED";
   const text =
     sub?.Error ||
     described.Error ||
     (aborted ? "the statement was aborted (cancelled) before it finished" : "the statement failed without an error text");
   return {
-    ...(n !== undefined && Number.isInteger(n) ? { index: n } : {}),
+    ...(n !== undefined ? { index: n } : {}),
     ...(sub?.QueryString !== undefined ? { sql: sub.QueryString } : {}),
     text,
   };

@@ -2,14 +2,10 @@
  * verify's real ports: the Data API as the loader user (batches whose sub-statement results are read back), and the
  * exports bucket.
  */
-import {
-  BatchExecuteStatementCommand,
-  DescribeStatementCommand,
-  GetStatementResultCommand,
-  type RedshiftDataClient,
-} from "@aws-sdk/client-redshift-data";
+import { BatchExecuteStatementCommand, GetStatementResultCommand, type RedshiftDataClient } from "@aws-sdk/client-redshift-data";
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { dataApiSession, type DataApiTarget } from "../../handlers/bootstrap/adapters";
+import { failedSubStatementOf, fieldText, waitForStatement } from "../../handlers/shared/data-api";
 import type { VerifyPorts, VerifyWarehouse } from "./verify";
 
 export function dataApiVerifyWarehouse(
@@ -23,24 +19,15 @@ export function dataApiVerifyWarehouse(
     async batch(sqls, resultOf) {
       const { Id } = await client.send(new BatchExecuteStatementCommand({ ...target, Sqls: [...sqls], StatementName: "controlshift-mirror:verify" }));
       if (!Id) throw new Error("BatchExecuteStatement returned no statement id");
-      let delay = 200;
-      for (;;) {
-        const d = await client.send(new DescribeStatementCommand({ Id }));
-        if (d.Status === "FAILED" || d.Status === "ABORTED") {
-          // The statement that FAILED, not one ABORTED after it.
-          const failed = (d.SubStatements ?? []).find((s) => s.Status === "FAILED");
-          return { error: failed?.Error || d.Error || `the batch ended ${d.Status}` };
-        }
-        if (d.Status === "FINISHED") break;
-        await sleep(delay);
-        delay = Math.min(2 * delay, 5000);
+      const d = await waitForStatement(client, Id, sleep);
+      if (d.Status !== "FINISHED") {
+        // The statement that FAILED, not one ABORTED after it.
+        return { error: failedSubStatementOf(d)?.Error || d.Error || `the batch ended ${d.Status}` };
       }
       // A batch's sub-statement results are read by "<id>:<n>".
       const page = await client.send(new GetStatementResultCommand({ Id: `${Id}:${resultOf}` }));
       return {
-        rows: (page.Records ?? []).map((r) =>
-          r.map((f) => (f.isNull ? null : (f.stringValue ?? (f.longValue !== undefined ? String(f.longValue) : null)))),
-        ),
+        rows: (page.Records ?? []).map((r) => r.map(fieldText)),
       };
     },
   };
