@@ -7,7 +7,7 @@
  * file is one environment whose stack is named by its prefix (as before environments existed).
  */
 import * as path from "node:path";
-import { CONFIG_SHAPE } from "./config/shape";
+import { CONFIG_SHAPE, isPlainObject } from "./config/shape";
 import { closest } from "./config/suggest";
 import { ConfigError, backendWithDefaults, DEFAULT_PREFIX, MirrorConfig, MirrorConfigInput, resolveConfig } from "./config";
 
@@ -34,9 +34,6 @@ const CONFIG_FIELDS = CONFIG_SHAPE.kind === "object" ? CONFIG_SHAPE.fields : {};
 
 const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 
-const isSection = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
 /**
  * The shared settings with one environment's on top. Sections merge one level deep, like a config over the
  * defaults; `backend` is a choice between kinds, so it is taken whole; lists are taken whole.
@@ -45,7 +42,7 @@ export function mergeEnvironment(shared: MirrorConfigInput, own: MirrorConfigInp
   const merged: Record<string, unknown> = { ...shared };
   for (const [key, value] of Object.entries(own)) {
     const base = merged[key];
-    merged[key] = key !== "backend" && isSection(base) && isSection(value) ? { ...base, ...value } : value;
+    merged[key] = key !== "backend" && isPlainObject(base) && isPlainObject(value) ? { ...base, ...value } : value;
   }
   return merged as MirrorConfigInput;
 }
@@ -104,7 +101,7 @@ export function resolveEnvironments(file: MirrorConfigFile): MirrorEnvironment[]
     const config = resolveConfig(shared);
     return [{ name: config.prefix, config }];
   }
-  if (!isSection(environments) || Object.keys(environments).length === 0) {
+  if (!isPlainObject(environments) || Object.keys(environments).length === 0) {
     throw new ConfigError([
       `environments is ${JSON.stringify(environments)}: must name at least one environment, e.g. { staging: { prefix: "cs-mirror-staging" } }, or be left out for one environment`,
     ]);
@@ -120,7 +117,7 @@ export function resolveEnvironments(file: MirrorConfigFile): MirrorEnvironment[]
       );
       continue;
     }
-    if (!isSection(own)) {
+    if (!isPlainObject(own)) {
       problems.push(`environments.${name} is ${JSON.stringify(own)}: must be an object of settings, e.g. { prefix: "cs-mirror-${name}" }`);
       continue;
     }

@@ -136,7 +136,7 @@ export const CONFIG_SHAPE: Shape = fields<MirrorConfig>({
   }),
 });
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * One problem per field the shape does not know, at any depth, with the closest known field as a suggestion.
